@@ -1,0 +1,38 @@
+//! `cargo run -p mail-app`: configuration from the environment (see the README), listening on `APP_ADDR`
+//! (default `127.0.0.1:3000`).
+
+use std::process::ExitCode;
+
+use msal_runtime::Msal;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .init();
+    let msal = match Msal::from_env().await {
+        Ok(msal) => msal,
+        Err(error) => {
+            eprintln!("mail-app: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let addr = std::env::var("APP_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".to_owned());
+    let listener = match tokio::net::TcpListener::bind(&addr).await {
+        Ok(listener) => listener,
+        Err(error) => {
+            eprintln!("mail-app: cannot listen on APP_ADDR={addr}: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    tracing::info!("mail-app listening on http://{addr}");
+    let shutdown = async {
+        tokio::signal::ctrl_c().await.ok();
+    };
+    if let Err(error) = axum::serve(listener, mail_app::router(&msal)).with_graceful_shutdown(shutdown).await {
+        eprintln!("mail-app: {error}");
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,180 @@
+//! The per-user token cache: one partition per user (MSAL's shared schema), behind a store.
+
+mod memory;
+mod partition;
+mod schema;
+mod store;
+
+use std::num::NonZeroUsize;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+pub(crate) use partition::{GrantType, Issued};
+pub use schema::CachePartition;
+pub use store::StoreError;
+pub(crate) use store::{Saved, Stored, TokenStore};
+
+use crate::account::HomeAccountId;
+use memory::MemoryTokenStore;
+
+/// How many times a read-modify-write is retried when other writers of the same user keep winning.
+const MAX_UPDATE_ATTEMPTS: usize = 32;
+
+/// The token cache of one app: every signed-in user's tokens, server-side.
+#[derive(Clone)]
+pub struct TokenCache {
+    store: Arc<dyn TokenStore>,
+    /// A partition unused for this long is dropped: its refresh token has expired at the provider anyway.
+    partition_lifetime: Duration,
+}
+
+impl std::fmt::Debug for TokenCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenCache").field("store", &self.store).finish_non_exhaustive()
+    }
+}
+
+impl TokenCache {
+    /// An in-memory cache for at most `max_users` users.
+    pub(crate) fn in_memory(max_users: NonZeroUsize, partition_lifetime: Duration) -> Self {
+        Self { store: Arc::new(MemoryTokenStore::new(max_users)), partition_lifetime }
+    }
+
+    /// The user's partition as stored now.
+    pub(crate) async fn load(&self, key: &HomeAccountId) -> Result<Option<Stored>, StoreError> {
+        self.store.load(key).await
+    }
+
+    /// Applies `change` to the user's partition (an empty one when absent) and stores the result atomically,
+    /// re-applying it to a fresh copy when another request wrote in between.
+    pub(crate) async fn update<R>(
+        &self,
+        key: &HomeAccountId,
+        mut change: impl FnMut(&mut CachePartition) -> R,
+    ) -> Result<R, StoreError> {
+        for _ in 0..MAX_UPDATE_ATTEMPTS {
+            let current = self.store.load(key).await?;
+            let (expected, mut partition) = match current {
+                Some(stored) => (Some(stored.version), CachePartition::clone(&stored.partition)),
+                None => (None, CachePartition::default()),
+            };
+            let result = change(&mut partition);
+            let expires_at = unix_now() + self.partition_lifetime.as_secs();
+            match self.store.save(key, expected, Arc::new(partition), expires_at).await? {
+                Saved::Stored { .. } => return Ok(result),
+                Saved::Conflict => tokio::task::yield_now().await,
+            }
+        }
+        Err(StoreError::Contention)
+    }
+
+    /// Deletes every token of the user.
+    pub async fn remove_account(&self, key: &HomeAccountId) -> Result<(), StoreError> {
+        self.store.remove(key).await
+    }
+
+    /// Whether the cache holds tokens for the user.
+    pub async fn contains_account(&self, key: &HomeAccountId) -> Result<bool, StoreError> {
+        Ok(self.store.load(key).await?.is_some())
+    }
+
+    /// How many users have tokens in the cache.
+    pub async fn account_count(&self) -> Result<usize, StoreError> {
+        self.store.count().await
+    }
+
+    /// The user's partition as MSAL JSON, readable by MSAL libraries (for example MSAL Python's
+    /// `SerializableTokenCache.deserialize`). It contains the user's tokens: handle it as a secret.
+    pub async fn export_msal_json(&self, key: &HomeAccountId) -> Result<Option<String>, StoreError> {
+        Ok(self.store.load(key).await?.map(|stored| stored.partition.to_msal_json()))
+    }
+}
+
+pub(crate) fn unix_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cache::partition::tests::{identity, response};
+    use crate::scope::ScopeSet;
+
+    fn cache(max_users: usize) -> TokenCache {
+        TokenCache::in_memory(NonZeroUsize::new(max_users).unwrap(), Duration::from_secs(3600))
+    }
+
+    fn key(name: &str) -> HomeAccountId {
+        HomeAccountId::for_tests(name)
+    }
+
+    async fn write(cache: &TokenCache, user: &str, token: &str, scope: &str) {
+        let identity = identity(user);
+        let requested = ScopeSet::parse(scope).unwrap();
+        let issued = Issued { identity: &identity, client_id: "client", requested: &requested, grant_type: GrantType::RefreshToken, now: unix_now() };
+        cache.update(&key(user), |partition| partition.record(&issued, &response(token, Some(scope), 3600))).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn evicts_the_least_recently_used_user_beyond_the_bound() {
+        let cache = cache(3);
+        for user in ["a", "b", "c"] {
+            write(&cache, user, "t", "Mail.Read").await;
+        }
+        // Touch "a" so that "b" is now the least recently used.
+        assert!(cache.contains_account(&key("a")).await.unwrap());
+        write(&cache, "d", "t", "Mail.Read").await;
+        assert_eq!(cache.account_count().await.unwrap(), 3);
+        assert!(!cache.contains_account(&key("b")).await.unwrap());
+        for user in ["a", "c", "d"] {
+            assert!(cache.contains_account(&key(user)).await.unwrap(), "{user}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_large_bound_is_respected_across_shards() {
+        let cache = cache(2048);
+        for i in 0..3000 {
+            write(&cache, &format!("user-{i}"), "t", "Mail.Read").await;
+        }
+        let count = cache.account_count().await.unwrap();
+        assert!(count <= 2048 && count > 1500, "{count}");
+        assert!(cache.contains_account(&key("user-2999")).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn expired_partitions_are_gone() {
+        let cache = TokenCache::in_memory(NonZeroUsize::new(10).unwrap(), Duration::ZERO);
+        write(&cache, "a", "t", "Mail.Read").await;
+        assert!(!cache.contains_account(&key("a")).await.unwrap());
+        assert_eq!(cache.export_msal_json(&key("a")).await.unwrap(), None);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_writers_of_one_user_lose_no_update() {
+        let cache = cache(10);
+        let writers: Vec<_> = (0..64)
+            .map(|i| {
+                let cache = cache.clone();
+                // Distinct resources, so no token replaces another: all 64 must survive.
+                tokio::spawn(async move { write(&cache, "alice", &format!("t{i}"), &format!("api{i}.Read")).await })
+            })
+            .collect();
+        for writer in writers {
+            writer.await.unwrap();
+        }
+        let stored = cache.load(&key("alice")).await.unwrap().unwrap();
+        assert_eq!(stored.partition.access_tokens.len(), 64);
+    }
+
+    #[tokio::test]
+    async fn removal_and_export() {
+        let cache = cache(10);
+        write(&cache, "alice", "secret-at", "Mail.Read").await;
+        let json = cache.export_msal_json(&key("alice")).await.unwrap().unwrap();
+        assert!(json.contains(r#""AccessToken""#) && json.contains("secret-at"));
+        cache.remove_account(&key("alice")).await.unwrap();
+        assert!(!cache.contains_account(&key("alice")).await.unwrap());
+        cache.remove_account(&key("alice")).await.unwrap();
+    }
+}

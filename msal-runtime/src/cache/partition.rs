@@ -1,0 +1,244 @@
+//! MSAL's rules for one user's partition: what a token response writes, and which cached token serves a request.
+
+use crate::account::AccountIdentity;
+use crate::cache::schema::{
+    AccessTokenEntry, AccountEntry, AppMetadataEntry, CachePartition, IdTokenEntry, RefreshTokenEntry,
+};
+use crate::scope::ScopeSet;
+use crate::token_endpoint::TokenResponse;
+
+/// A cached access token serves only while it stays valid for more than this (MSAL's 5-minute buffer):
+/// a token that expires on its way to the API is a failed call.
+pub(crate) const EXPIRY_BUFFER_SECS: u64 = 300;
+
+/// `expires_in` is only RECOMMENDED (RFC 6749 §5.1); without it assume what MSAL assumes.
+const DEFAULT_EXPIRES_IN_SECS: u64 = 600;
+
+/// Tokens living two hours or more are refreshed at half-life when the provider sends no `refresh_in`
+/// (MSAL.NET's proactive refresh), so that a provider outage near expiry does not break the user.
+const PROACTIVE_REFRESH_MIN_LIFETIME_SECS: u64 = 2 * 3600;
+
+/// How a token response was obtained (MSAL's `account_source`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum GrantType {
+    AuthorizationCode,
+    RefreshToken,
+}
+
+/// Everything needed to record a token response besides the response itself.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Issued<'a> {
+    pub(crate) identity: &'a AccountIdentity,
+    pub(crate) client_id: &'a str,
+    pub(crate) requested: &'a ScopeSet,
+    pub(crate) grant_type: GrantType,
+    pub(crate) now: u64,
+}
+
+impl CachePartition {
+    /// Writes a token response: the access token (replacing cached ones whose scopes overlap it), a rotated
+    /// refresh token (replacing the old one in the same write), the ID token, the account and app metadata.
+    pub(crate) fn record(&mut self, issued: &Issued<'_>, response: &TokenResponse) {
+        let identity = issued.identity;
+        let home = identity.home_account_id.as_str();
+        let now = issued.now;
+        let granted = response.granted_scopes(issued.requested);
+        let expires_in = response.expires_in.unwrap_or(DEFAULT_EXPIRES_IN_SECS);
+        let refresh_on = response.refresh_in.map(|refresh_in| now + refresh_in).or_else(|| {
+            (expires_in >= PROACTIVE_REFRESH_MIN_LIFETIME_SECS).then_some(now + expires_in / 2)
+        });
+        let access_token = AccessTokenEntry {
+            home_account_id: home.to_owned(),
+            environment: identity.environment.clone(),
+            client_id: issued.client_id.to_owned(),
+            realm: identity.realm.clone(),
+            credential_type: "AccessToken".to_owned(),
+            secret: response.access_token.clone(),
+            target: granted,
+            cached_at: now,
+            expires_on: now + expires_in,
+            extended_expires_on: now + response.ext_expires_in.unwrap_or(expires_in).max(expires_in),
+            refresh_on,
+            token_type: Some(response.token_type.clone().unwrap_or_else(|| "Bearer".to_owned())),
+            other: Default::default(),
+        };
+        self.access_tokens.retain(|_, old| {
+            let same_slot = old.client_id == access_token.client_id && old.realm == access_token.realm;
+            let replaced = same_slot && scopes_overlap(&old.target, &access_token.target);
+            !replaced && old.expires_on > now
+        });
+        self.access_tokens.insert(access_token.key(), access_token);
+
+        if let Some(secret) = &response.refresh_token {
+            // One refresh token per user and client; entries written under other key formats go too.
+            self.refresh_tokens.retain(|_, old| old.client_id != issued.client_id);
+            let entry = RefreshTokenEntry {
+                home_account_id: home.to_owned(),
+                environment: identity.environment.clone(),
+                client_id: issued.client_id.to_owned(),
+                credential_type: "RefreshToken".to_owned(),
+                secret: secret.clone(),
+                target: None,
+                last_modification_time: Some(now),
+                family_id: response.foci.clone(),
+                other: Default::default(),
+            };
+            self.refresh_tokens.insert(entry.key(), entry);
+        }
+
+        if let Some(secret) = &response.id_token {
+            self.id_tokens.retain(|_, old| old.client_id != issued.client_id || old.realm != identity.realm);
+            let entry = IdTokenEntry {
+                home_account_id: home.to_owned(),
+                environment: identity.environment.clone(),
+                realm: identity.realm.clone(),
+                client_id: issued.client_id.to_owned(),
+                credential_type: "IdToken".to_owned(),
+                secret: secret.clone(),
+                other: Default::default(),
+            };
+            self.id_tokens.insert(entry.key(), entry);
+        }
+
+        let source = (issued.grant_type == GrantType::AuthorizationCode).then_some("authorization_code");
+        let account = AccountEntry::from_identity(identity, source);
+        let account_source = self.accounts.get(&account.key()).and_then(|old| old.account_source.clone());
+        let account = AccountEntry { account_source: account.account_source.or(account_source), ..account };
+        self.accounts.insert(account.key(), account);
+
+        let metadata = AppMetadataEntry {
+            client_id: issued.client_id.to_owned(),
+            environment: identity.environment.clone(),
+            family_id: response.foci.clone(),
+            other: Default::default(),
+        };
+        self.app_metadata.insert(metadata.key(), metadata);
+    }
+
+    /// A cached access token of this client covering `scopes` (the request without reserved scopes) and valid
+    /// for more than the 5-minute buffer.
+    pub(crate) fn find_access_token(&self, client_id: &str, scopes: &ScopeSet, now: u64) -> Option<&AccessTokenEntry> {
+        self.access_tokens.values().find(|entry| {
+            entry.client_id == client_id
+                && entry.expires_on > now + EXPIRY_BUFFER_SECS
+                && entry.target.is_superset_of(scopes)
+        })
+    }
+
+    /// The user's refresh token for this client.
+    pub(crate) fn refresh_token(&self, client_id: &str) -> Option<&RefreshTokenEntry> {
+        self.refresh_tokens.values().find(|entry| entry.client_id == client_id)
+    }
+
+    /// The user's latest ID token for this client.
+    pub(crate) fn id_token(&self, client_id: &str) -> Option<&IdTokenEntry> {
+        self.id_tokens.values().find(|entry| entry.client_id == client_id)
+    }
+}
+
+/// Whether a new token supersedes an old one: they share a resource scope, or both carry only the reserved
+/// OpenID Connect scopes (a token for the userinfo endpoint). Reserved scopes alone never count as overlap:
+/// Entra lists `openid profile` in every token response, for every resource.
+fn scopes_overlap(old: &ScopeSet, new: &ScopeSet) -> bool {
+    let (old, new) = (old.without_reserved(), new.without_reserved());
+    if old.is_empty() && new.is_empty() { true } else { old.intersects(&new) }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::account::{AuthorityType, HomeAccountId};
+    use crate::secret::Secret;
+
+    pub(crate) fn identity(home: &str) -> AccountIdentity {
+        AccountIdentity {
+            home_account_id: HomeAccountId::for_tests(home),
+            environment: "login.example".into(),
+            realm: "tenant".into(),
+            local_account_id: "local".into(),
+            username: "user@example.test".into(),
+            name: Some("User".into()),
+            issuer: "https://login.example".into(),
+            subject: "sub".into(),
+            authority_type: AuthorityType::Generic,
+            client_info: None,
+            login_hint: None,
+        }
+    }
+
+    pub(crate) fn response(access_token: &str, scope: Option<&str>, expires_in: u64) -> TokenResponse {
+        TokenResponse {
+            access_token: Secret::new(access_token),
+            token_type: Some("Bearer".into()),
+            expires_in: Some(expires_in),
+            ext_expires_in: None,
+            refresh_in: None,
+            refresh_token: Some(Secret::new(format!("rt-for-{access_token}"))),
+            id_token: Some(Secret::new("id-token")),
+            scope: scope.map(str::to_owned),
+            client_info: None,
+            foci: None,
+        }
+    }
+
+    fn scopes(value: &str) -> ScopeSet {
+        ScopeSet::parse(value).unwrap()
+    }
+
+    const NOW: u64 = 1_800_000_000;
+
+    fn record(partition: &mut CachePartition, token: &str, scope: &str, expires_in: u64) {
+        let identity = identity("alice.tenant");
+        let requested = scopes(scope);
+        let issued = Issued { identity: &identity, client_id: "client", requested: &requested, grant_type: GrantType::RefreshToken, now: NOW };
+        partition.record(&issued, &response(token, Some(scope), expires_in));
+    }
+
+    #[test]
+    fn records_every_entity_with_msal_keys() {
+        let mut partition = CachePartition::default();
+        record(&mut partition, "at-1", "openid profile Mail.Read", 3600);
+        let at = partition.find_access_token("client", &scopes("mail.read"), NOW).unwrap();
+        assert_eq!(at.secret.expose(), "at-1");
+        assert_eq!(at.expires_on, NOW + 3600);
+        assert_eq!(partition.access_tokens.keys().next().unwrap(), "alice.tenant-login.example-accesstoken-client-tenant-mail.read openid profile");
+        assert_eq!(partition.refresh_token("client").unwrap().secret.expose(), "rt-for-at-1");
+        assert_eq!(partition.id_token("client").unwrap().key(), "alice.tenant-login.example-idtoken-client-tenant-");
+        assert_eq!(partition.accounts.len(), 1);
+        assert_eq!(partition.app_metadata.len(), 1);
+    }
+
+    #[test]
+    fn serves_only_supersets_valid_beyond_the_buffer() {
+        let mut partition = CachePartition::default();
+        record(&mut partition, "at-1", "Mail.Read Mail.Send", 3600);
+        assert!(partition.find_access_token("client", &scopes("MAIL.SEND"), NOW).is_some());
+        assert!(partition.find_access_token("client", &scopes("Mail.Read Calendars.Read"), NOW).is_none());
+        assert!(partition.find_access_token("other-client", &scopes("Mail.Read"), NOW).is_none());
+        assert!(partition.find_access_token("client", &scopes("Mail.Read"), NOW + 3600 - EXPIRY_BUFFER_SECS - 1).is_some());
+        assert!(partition.find_access_token("client", &scopes("Mail.Read"), NOW + 3600 - EXPIRY_BUFFER_SECS).is_none());
+    }
+
+    #[test]
+    fn a_new_token_replaces_overlapping_ones_and_rotates_the_refresh_token() {
+        let mut partition = CachePartition::default();
+        record(&mut partition, "read", "openid Mail.Read", 3600);
+        record(&mut partition, "other-api", "openid Orders.Read", 3600);
+        record(&mut partition, "read-send", "openid Mail.Read Mail.Send", 3600);
+        let secrets: Vec<_> = partition.access_tokens.values().map(|at| at.secret.expose().to_owned()).collect();
+        assert_eq!(secrets.len(), 2, "{secrets:?}");
+        assert!(secrets.contains(&"other-api".to_owned()) && secrets.contains(&"read-send".to_owned()));
+        assert_eq!(partition.refresh_tokens.len(), 1);
+        assert_eq!(partition.refresh_token("client").unwrap().secret.expose(), "rt-for-read-send");
+    }
+
+    #[test]
+    fn long_lived_tokens_get_a_proactive_refresh_time() {
+        let mut partition = CachePartition::default();
+        record(&mut partition, "long", "Mail.Read", 4 * 3600);
+        let at = partition.find_access_token("client", &scopes("Mail.Read"), NOW).unwrap();
+        assert_eq!(at.refresh_on, Some(NOW + 2 * 3600));
+        record(&mut partition, "short", "Mail.Read", 3600);
+        assert_eq!(partition.find_access_token("client", &scopes("Mail.Read"), NOW).unwrap().refresh_on, None);
+    }
+}

@@ -1,0 +1,144 @@
+//! Who is signed in in which browser: server-side sessions keyed by an opaque id (SECURITY.md §16, §18).
+//!
+//! The browser holds only a random session id (sealed in the session cookie). Records are kept under the
+//! id's SHA-256, so a dump of the store yields no usable cookie. A session ends after an idle timeout and an
+//! absolute timeout; it holds who the user is, never a token.
+
+use std::fmt;
+use std::num::NonZeroUsize;
+use std::time::Duration;
+
+use lru::LruCache;
+use parking_lot::Mutex;
+use sha2::{Digest, Sha256};
+
+use crate::account::AccountIdentity;
+use crate::cache::unix_now;
+use crate::random::random_token;
+use crate::secret::Secret;
+
+/// A session id as held by the browser. `Debug` is redacted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SessionId(Secret);
+
+impl SessionId {
+    pub(crate) fn from_cookie(value: String) -> Self {
+        Self(Secret::new(value))
+    }
+
+    pub(crate) fn as_cookie_value(&self) -> &str {
+        self.0.expose()
+    }
+
+    fn store_key(&self) -> [u8; 32] {
+        Sha256::digest(self.0.expose().as_bytes()).into()
+    }
+}
+
+/// What the server remembers about a session.
+#[derive(Debug, Clone)]
+pub(crate) struct SessionRecord {
+    pub(crate) account: AccountIdentity,
+    pub(crate) created_at: u64,
+    pub(crate) last_seen: u64,
+}
+
+/// The session store (in memory, bounded, least recently active evicted first).
+pub(crate) struct Sessions {
+    records: Mutex<LruCache<[u8; 32], SessionRecord>>,
+    idle_timeout: Duration,
+    absolute_timeout: Duration,
+}
+
+impl fmt::Debug for Sessions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sessions")
+            .field("idle_timeout", &self.idle_timeout)
+            .field("absolute_timeout", &self.absolute_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sessions {
+    pub(crate) fn new(max_sessions: NonZeroUsize, idle_timeout: Duration, absolute_timeout: Duration) -> Self {
+        Self { records: Mutex::new(LruCache::new(max_sessions)), idle_timeout, absolute_timeout }
+    }
+
+    /// A new session with a fresh id (never one the browser brought: no session fixation).
+    pub(crate) fn create(&self, account: AccountIdentity) -> SessionId {
+        let id = SessionId(Secret::new(random_token()));
+        let now = unix_now();
+        self.records.lock().push(id.store_key(), SessionRecord { account, created_at: now, last_seen: now });
+        id
+    }
+
+    /// The live session, its idle clock reset; an expired one is deleted.
+    pub(crate) fn load(&self, id: &SessionId) -> Option<SessionRecord> {
+        let now = unix_now();
+        let key = id.store_key();
+        let mut records = self.records.lock();
+        let record = records.get_mut(&key)?;
+        let idle = now.saturating_sub(record.last_seen) >= self.idle_timeout.as_secs();
+        let too_old = now.saturating_sub(record.created_at) >= self.absolute_timeout.as_secs();
+        if idle || too_old {
+            records.pop(&key);
+            return None;
+        }
+        record.last_seen = now;
+        Some(record.clone())
+    }
+
+    pub(crate) fn remove(&self, id: &SessionId) -> Option<SessionRecord> {
+        self.records.lock().pop(&id.store_key())
+    }
+
+    /// How long the session cookie may live: the absolute timeout.
+    pub(crate) fn cookie_lifetime(&self) -> Duration {
+        self.absolute_timeout
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cache::partition::tests::identity;
+
+    fn sessions(max: usize, idle: u64, absolute: u64) -> Sessions {
+        Sessions::new(NonZeroUsize::new(max).unwrap(), Duration::from_secs(idle), Duration::from_secs(absolute))
+    }
+
+    #[test]
+    fn sessions_are_found_by_their_id_only() {
+        let store = sessions(10, 3600, 3600);
+        let a = store.create(identity("alice"));
+        let b = store.create(identity("bob"));
+        assert_ne!(a, b);
+        assert_eq!(store.load(&a).unwrap().account.home_account_id.as_str(), "alice");
+        assert_eq!(store.load(&b).unwrap().account.home_account_id.as_str(), "bob");
+        assert!(store.load(&SessionId::from_cookie("guess".into())).is_none());
+        store.remove(&a);
+        assert!(store.load(&a).is_none());
+        assert!(store.load(&b).is_some());
+    }
+
+    #[test]
+    fn timeouts_end_sessions() {
+        let store = sessions(10, 0, 3600);
+        let a = store.create(identity("alice"));
+        assert!(store.load(&a).is_none(), "idle timeout of zero");
+        let store = sessions(10, 3600, 0);
+        let a = store.create(identity("alice"));
+        assert!(store.load(&a).is_none(), "absolute timeout of zero");
+    }
+
+    #[test]
+    fn the_store_is_bounded() {
+        let store = sessions(2, 3600, 3600);
+        let a = store.create(identity("a"));
+        let b = store.create(identity("b"));
+        assert!(store.load(&a).is_some());
+        let _c = store.create(identity("c"));
+        assert!(store.load(&b).is_none(), "least recently active goes first");
+        assert!(store.load(&a).is_some());
+    }
+}

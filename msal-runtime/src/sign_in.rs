@@ -1,0 +1,120 @@
+//! Starting a sign-in: `GET /auth/signin?return_url=…` answers 303 to the provider's authorization endpoint
+//! (OpenID Connect Core §3.1.2.1) with PKCE S256, a fresh `state` and `nonce`, and the scopes
+//! `openid profile offline_access` plus the app's initial ones.
+
+use axum::extract::{RawQuery, State};
+use axum::response::{IntoResponse, Response};
+use http::header::{CACHE_CONTROL, LOCATION, SET_COOKIE};
+use http::{HeaderMap, HeaderValue, StatusCode};
+use url::Url;
+
+use crate::config::ResponseMode;
+use crate::cookies::CookieKind;
+use crate::form_params::Params;
+use crate::msal::Msal;
+use crate::pages::error_page;
+use crate::pending_sign_in::{BrowserBinding, PendingSignIn};
+use crate::pkce::PkceVerifier;
+use crate::random::random_token;
+use crate::return_url::ReturnUrl;
+use crate::scope::ScopeSet;
+use crate::secret::Secret;
+
+/// What a sign-in asks for beyond the defaults (used for incremental consent and re-authentication too).
+#[derive(Debug, Default)]
+pub(crate) struct SignInRequest<'a> {
+    /// Scopes in addition to the reserved and initial ones.
+    pub(crate) extra_scopes: Option<&'a ScopeSet>,
+    pub(crate) login_hint: Option<&'a str>,
+    /// A claims challenge to pass on (OpenID Connect Core §5.5).
+    pub(crate) claims: Option<&'a str>,
+    pub(crate) prompt: Option<&'a str>,
+}
+
+/// `GET /auth/signin`.
+pub(crate) async fn sign_in(State(msal): State<Msal>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+    let params = match Params::parse(query.as_deref().unwrap_or_default().as_bytes()) {
+        Ok(params) => params,
+        Err(error) => return error_page(StatusCode::BAD_REQUEST, "Sign-in could not start", &error.to_string(), None),
+    };
+    let return_url = match params.get("return_url").map(ReturnUrl::parse).transpose() {
+        Ok(return_url) => return_url.unwrap_or_else(ReturnUrl::root),
+        Err(error) => {
+            return error_page(StatusCode::BAD_REQUEST, "Sign-in could not start", &error.to_string(), Some(("/", "Home")));
+        }
+    };
+    let request = SignInRequest { login_hint: params.get("login_hint"), ..SignInRequest::default() };
+    msal.redirect_to_sign_in(&headers, return_url, &request)
+}
+
+impl Msal {
+    /// Records a pending sign-in and answers 303 to the provider, setting the browser's sign-in cookie.
+    pub(crate) fn redirect_to_sign_in(&self, headers: &HeaderMap, return_url: ReturnUrl, request: &SignInRequest<'_>) -> Response {
+        let (authorize_url, cookie) = self.start_sign_in(headers, return_url, request);
+        let location = HeaderValue::from_str(authorize_url.as_str()).expect("a URL is a valid header value");
+        (
+            StatusCode::SEE_OTHER,
+            [(LOCATION, location), (SET_COOKIE, cookie), (CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+        )
+            .into_response()
+    }
+
+    /// The authorization request URL and the `Set-Cookie` binding it to this browser.
+    pub(crate) fn start_sign_in(&self, headers: &HeaderMap, return_url: ReturnUrl, request: &SignInRequest<'_>) -> (Url, HeaderValue) {
+        let inner = &self.inner;
+        let config = &inner.config;
+        // One random id per browser, reused by its concurrent sign-ins (tabs) and refreshed on each.
+        let browser_id = inner.cookies.read(headers, CookieKind::SignIn).unwrap_or_else(random_token);
+        let cookie = inner.cookies.set(CookieKind::SignIn, &browser_id, config.sign_in_timeout);
+
+        let mut scopes = ScopeSet::reserved().union(&config.initial_scopes);
+        if let Some(extra) = request.extra_scopes {
+            scopes = scopes.union(extra);
+        }
+        let state = random_token();
+        let nonce = random_token();
+        let verifier = PkceVerifier::generate();
+
+        let mut url = inner.metadata.authorization_endpoint.clone();
+        {
+            let mut query = url.query_pairs_mut();
+            query
+                .append_pair("client_id", &config.client_id)
+                .append_pair("response_type", "code")
+                .append_pair("redirect_uri", config.redirect_uri.as_str())
+                .append_pair("scope", &scopes.to_scope_string())
+                .append_pair("state", &state)
+                .append_pair("nonce", &nonce)
+                .append_pair("code_challenge", &verifier.s256_challenge())
+                .append_pair("code_challenge_method", "S256");
+            if config.response_mode == ResponseMode::FormPost {
+                query.append_pair("response_mode", "form_post");
+            }
+            if config.authority.is_entra() {
+                query.append_pair("client_info", "1");
+            }
+            if let Some(login_hint) = request.login_hint {
+                query.append_pair("login_hint", login_hint);
+            }
+            if let Some(claims) = request.claims {
+                query.append_pair("claims", claims);
+            }
+            if let Some(prompt) = request.prompt {
+                query.append_pair("prompt", prompt);
+            }
+        }
+
+        inner.pending.insert(
+            state,
+            PendingSignIn {
+                browser: BrowserBinding::of(&browser_id),
+                nonce: Secret::new(nonce),
+                verifier,
+                return_url,
+                response_mode: config.response_mode,
+                scopes,
+            },
+        );
+        (url, cookie)
+    }
+}

@@ -1,0 +1,219 @@
+// The real identity provider for the tests and the demo: node-oidc-provider, configured like an MSAL-style
+// authority (confidential clients, PKCE required, refresh tokens, a resource server whose JWT access tokens carry
+// Mail.Read / Mail.Send, consent that asks again for new scopes).
+//
+// Started by the Rust test harness (tests/src/idp.rs) and by scripts/demo. Settings come from the environment:
+//   IDP_PORT                        port on 127.0.0.1 (default 0: a free port; the issuer is printed on stdout)
+//   IDP_REDIRECT_URIS               comma-separated redirect URIs registered for every client (required)
+//   IDP_POST_LOGOUT_REDIRECT_URIS   comma-separated post-logout redirect URIs (default: none)
+//   IDP_API_AUDIENCE                audience of the mail API's access tokens (default api://mail-api)
+//   IDP_JWT_CLIENT_JWKS             public JWKS of the `mail-app-jwt` client (private_key_jwt); optional
+//
+// Test control (loopback only, for the harness): GET /__test/counters, POST /__test/reset,
+// POST /__test/settings {...}, POST /__test/faults {...}. See `control` below.
+import { createServer } from 'node:http';
+import { generateKeyPairSync } from 'node:crypto';
+import Provider, { errors } from 'oidc-provider';
+
+const env = process.env;
+const list = (value) => (value || '').split(',').map((s) => s.trim()).filter(Boolean);
+
+const redirectUris = list(env.IDP_REDIRECT_URIS);
+if (redirectUris.length === 0) {
+  console.error('IDP_REDIRECT_URIS is required (comma-separated redirect URIs of the app)');
+  process.exit(2);
+}
+const postLogoutRedirectUris = list(env.IDP_POST_LOGOUT_REDIRECT_URIS);
+const API = env.IDP_API_AUDIENCE || 'api://mail-api';
+const API_SCOPES = 'Mail.Read Mail.Send';
+
+// Clients of the tests. One client per authentication method (node-oidc-provider allows one per client).
+const CLIENTS = [
+  { client_id: 'mail-app', client_secret: 'mail-app-secret', token_endpoint_auth_method: 'client_secret_basic' },
+  { client_id: 'mail-app-post', client_secret: 'mail-app-post-secret', token_endpoint_auth_method: 'client_secret_post' },
+  {
+    client_id: 'mail-app-es256',
+    client_secret: 'mail-app-es256-secret',
+    token_endpoint_auth_method: 'client_secret_basic',
+    id_token_signed_response_alg: 'ES256',
+  },
+  ...(env.IDP_JWT_CLIENT_JWKS ? [{
+    client_id: 'mail-app-jwt',
+    token_endpoint_auth_method: 'private_key_jwt',
+    jwks: JSON.parse(env.IDP_JWT_CLIENT_JWKS),
+  }] : []),
+].map((client) => ({
+  grant_types: ['authorization_code', 'refresh_token'],
+  response_types: ['code'],
+  redirect_uris: redirectUris,
+  post_logout_redirect_uris: postLogoutRedirectUris,
+  ...client,
+}));
+
+// Signing keys with distinct kids; the first RSA key signs RS256 ID tokens. Tests hide or show keys
+// in the published JWKS (settings.hiddenKids) to exercise key rotation in the relying party.
+const privateJwk = (type, options, kid) => ({
+  ...generateKeyPairSync(type, options).privateKey.export({ format: 'jwk' }),
+  kid,
+  use: 'sig',
+});
+const jwks = {
+  keys: [
+    privateJwk('rsa', { modulusLength: 2048 }, 'rsa-1'),
+    privateJwk('rsa', { modulusLength: 2048 }, 'rsa-2'),
+    privateJwk('ec', { namedCurve: 'P-256' }, 'ec-1'),
+  ],
+};
+
+// Mutable by the tests through POST /__test/settings.
+const settings = {
+  accessTokenTtl: 3600,
+  refreshTokenTtl: 14 * 24 * 3600,
+  rotateRefreshToken: true,
+  hiddenKids: [],
+};
+let counters = { requests: {}, grants: {}, grantErrors: {} };
+// Faults to inject, keyed by "METHOD /path": { status, retryAfter, remaining, delayMs, body }.
+let faults = {};
+
+const bump = (map, key) => { map[key] = (map[key] || 0) + 1; };
+
+const displayName = (login) => login.charAt(0).toUpperCase() + login.slice(1) + ' Example';
+
+const configuration = {
+  clients: CLIENTS,
+  jwks,
+  cookies: { keys: ['msal-test-idp-cookie-key'] },
+  pkce: { required: () => true },
+  conformIdTokenClaims: false,
+  claims: {
+    openid: ['sub'],
+    profile: ['name', 'preferred_username'],
+    email: ['email', 'email_verified'],
+  },
+  scopes: ['openid', 'profile', 'email', 'offline_access'],
+  async findAccount(ctx, sub) {
+    return {
+      accountId: sub,
+      async claims() {
+        return {
+          sub,
+          name: displayName(sub),
+          preferred_username: `${sub}@example.test`,
+          email: `${sub}@example.test`,
+          email_verified: true,
+        };
+      },
+    };
+  },
+  features: {
+    devInteractions: { enabled: true },
+    rpInitiatedLogout: { enabled: true },
+    revocation: { enabled: true },
+    resourceIndicators: {
+      enabled: true,
+      // A request that names API scopes but no `resource` gets a token for the API: the MSAL request shape.
+      defaultResource: async (ctx) => {
+        const scope = String(ctx.oidc.params?.scope || '');
+        return scope.split(' ').some((s) => API_SCOPES.split(' ').includes(s)) ? API : undefined;
+      },
+      useGrantedResource: async () => true,
+      getResourceServerInfo: async (ctx, resource) => {
+        if (resource !== API) throw new errors.InvalidTarget();
+        return { scope: API_SCOPES, audience: API, accessTokenFormat: 'jwt', accessTokenTTL: settings.accessTokenTtl };
+      },
+    },
+  },
+  // Standard OIDC drops offline_access unless prompt=consent (see IDP-NOTES); the clients here always get a
+  // refresh token, as an MSAL-style authority gives one for offline_access without prompting.
+  issueRefreshToken: async (ctx, client) => client.grantTypeAllowed('refresh_token'),
+  rotateRefreshToken: () => settings.rotateRefreshToken,
+  ttl: {
+    AccessToken: () => settings.accessTokenTtl,
+    AuthorizationCode: 60,
+    IdToken: 3600,
+    Interaction: 3600,
+    Grant: 14 * 24 * 3600,
+    Session: 14 * 24 * 3600,
+    RefreshToken: () => settings.refreshTokenTtl,
+  },
+};
+
+async function readJson(req) {
+  let raw = '';
+  for await (const chunk of req) raw += chunk;
+  return raw ? JSON.parse(raw) : {};
+}
+
+// Test control endpoints, answered before the provider sees the request.
+async function control(req, res) {
+  const reply = (status, body) => {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  };
+  const route = `${req.method} ${new URL(req.url, 'http://x').pathname}`;
+  switch (route) {
+    case 'GET /__test/counters':
+      return reply(200, counters);
+    case 'POST /__test/reset':
+      counters = { requests: {}, grants: {}, grantErrors: {} };
+      faults = {};
+      return reply(200, {});
+    case 'POST /__test/settings':
+      Object.assign(settings, await readJson(req));
+      return reply(200, settings);
+    case 'POST /__test/faults': {
+      // { "route": "POST /token", "status": 503, "retryAfter": 2, "count": 3, "delayMs": 0 }
+      const f = await readJson(req);
+      faults[f.route] = { status: f.status, retryAfter: f.retryAfter, remaining: f.count ?? 1, delayMs: f.delayMs || 0 };
+      return reply(200, faults);
+    }
+    default:
+      return reply(404, { error: 'unknown test control route' });
+  }
+}
+
+const server = createServer();
+server.listen(Number(env.IDP_PORT || 0), '127.0.0.1', () => {
+  const { port } = server.address();
+  const issuer = `http://127.0.0.1:${port}`;
+  const provider = new Provider(issuer, configuration);
+  // Plain-http loopback is this provider's only deployment.
+  provider.proxy = false;
+
+  provider.use(async (ctx, next) => {
+    const route = `${ctx.method} ${ctx.path}`;
+    bump(counters.requests, route);
+    const fault = faults[route];
+    if (fault && fault.remaining > 0) {
+      fault.remaining -= 1;
+      if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
+      if (fault.status) {
+        ctx.status = fault.status;
+        if (fault.retryAfter !== undefined) ctx.set('Retry-After', String(fault.retryAfter));
+        ctx.body = { error: 'temporarily_unavailable', error_description: 'injected by the test harness' };
+        return;
+      }
+    }
+    await next();
+    if (route === 'GET /jwks' && ctx.body?.keys && settings.hiddenKids.length) {
+      ctx.body = { keys: ctx.body.keys.filter((k) => !settings.hiddenKids.includes(k.kid)) };
+    }
+  });
+  provider.on('grant.success', (ctx) => bump(counters.grants, ctx.oidc.params.grant_type));
+  provider.on('grant.error', (ctx, err) => bump(counters.grantErrors, `${ctx.oidc.params?.grant_type}:${err.error}`));
+  provider.on('server_error', (ctx, err) => console.error('idp server_error', err));
+
+  const callback = provider.callback();
+  server.on('request', (req, res) => (req.url.startsWith('/__test/') ? control(req, res).catch((e) => {
+    res.writeHead(400, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: String(e) }));
+  }) : callback(req, res)));
+
+  // The first stdout line is read by the harness and the demo script.
+  console.log(JSON.stringify({ issuer, port }));
+});
+
+const stop = () => server.close(() => process.exit(0));
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);

@@ -1,0 +1,118 @@
+//! The example `mail-app` served on a free loopback port, configured against a [`TestIdp`].
+
+use msal_runtime::{Msal, MsalConfig, MsalConfigBuilder};
+use reqwest::StatusCode;
+use tokio::net::TcpListener;
+use url::Url;
+
+use crate::browser::{AuthorizationResponse, Browser, location};
+use crate::idp::TestIdp;
+
+/// A port the app will serve on, reserved before the provider starts (which must know the redirect URI).
+#[derive(Debug)]
+pub struct AppListener {
+    listener: TcpListener,
+    /// `http://127.0.0.1:<port>`.
+    pub origin: Url,
+}
+
+impl AppListener {
+    /// Binds `127.0.0.1:0`.
+    pub async fn bind() -> AppListener {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let origin = Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
+        AppListener { listener, origin }
+    }
+
+    /// The redirect URI: `<origin>/auth/callback`.
+    pub fn redirect_uri(&self) -> String {
+        self.origin.join("/auth/callback").unwrap().to_string()
+    }
+
+    /// Starts a provider that knows this app's redirect and post-logout URIs.
+    pub async fn start_idp(&self) -> TestIdp {
+        TestIdp::start(&[self.redirect_uri()], &[self.origin.to_string()]).await
+    }
+
+    /// The configuration of client `mail-app` (client_secret_basic) against `idp`.
+    pub fn config(&self, idp: &TestIdp) -> MsalConfigBuilder {
+        MsalConfig::builder()
+            .authority(&idp.issuer)
+            .client_id("mail-app")
+            .client_secret("mail-app-secret")
+            .redirect_uri(self.redirect_uri())
+    }
+
+    /// Starts `mail-app` with `config`.
+    pub async fn serve(self, idp: TestIdp, config: MsalConfigBuilder) -> TestApp {
+        let msal = Msal::new(config.build().expect("valid test configuration")).await.expect("Msal::new");
+        let router = mail_app::router(&msal);
+        tokio::spawn(async move { axum::serve(self.listener, router).await.unwrap() });
+        TestApp { origin: self.origin, msal, idp }
+    }
+}
+
+/// A running `mail-app` and its provider.
+#[derive(Debug)]
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>`.
+    pub origin: Url,
+    /// The app's runtime, for looking into its token cache.
+    pub msal: Msal,
+    /// The provider.
+    pub idp: TestIdp,
+}
+
+impl TestApp {
+    /// A provider and `mail-app` with the default test configuration.
+    pub async fn start() -> TestApp {
+        Self::start_with(|config| config).await
+    }
+
+    /// A provider and `mail-app`, the configuration adjusted by `configure`.
+    pub async fn start_with(configure: impl FnOnce(MsalConfigBuilder) -> MsalConfigBuilder) -> TestApp {
+        let listener = AppListener::bind().await;
+        let idp = listener.start_idp().await;
+        let config = configure(listener.config(&idp));
+        listener.serve(idp, config).await
+    }
+
+    /// An absolute URL of the app.
+    pub fn url(&self, path: &str) -> String {
+        self.origin.join(path).unwrap().to_string()
+    }
+
+    /// `GET /auth/signin?return_url=…` in `browser`: the provider's authorization URL it redirects to.
+    pub async fn begin_sign_in(&self, browser: &Browser, return_url: &str) -> String {
+        let query: String = url::form_urlencoded::Serializer::new(String::new()).append_pair("return_url", return_url).finish();
+        let response = browser.get(self.url(&format!("/auth/signin?{query}"))).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "sign-in start");
+        let authorize = location(&response).to_owned();
+        assert!(authorize.starts_with(&self.idp.issuer), "{authorize}");
+        authorize
+    }
+
+    /// Starts a sign-in and goes through the provider as `login`, stopping before the callback.
+    pub async fn sign_in_until_callback(&self, browser: &Browser, return_url: &str, login: &str) -> AuthorizationResponse {
+        let authorize = self.begin_sign_in(browser, return_url).await;
+        browser.authorize(&authorize, login, &self.origin).await
+    }
+
+    /// A complete sign-in as `login`; asserts it ends at `return_url`.
+    pub async fn sign_in(&self, browser: &Browser, return_url: &str, login: &str) -> AuthorizationResponse {
+        let response = self.sign_in_until_callback(browser, return_url, login).await;
+        let callback = browser.deliver(&response).await;
+        assert_eq!(callback.status(), StatusCode::SEE_OTHER, "callback: {}", callback.text().await.unwrap());
+        assert_eq!(location(&callback), return_url);
+        response
+    }
+
+    /// `GET /me` as JSON, or the status when it is not 200.
+    pub async fn me(&self, browser: &Browser) -> Result<serde_json::Value, StatusCode> {
+        let response = browser.get(self.url("/me")).await;
+        match response.status() {
+            StatusCode::OK => Ok(response.json().await.unwrap()),
+            status => Err(status),
+        }
+    }
+}
