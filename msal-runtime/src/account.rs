@@ -20,14 +20,15 @@ use crate::id_token::IdTokenClaims;
 pub struct HomeAccountId(String);
 
 impl HomeAccountId {
+    /// Wraps an id as MSAL writes it, for operations tooling (for example removing a user's tokens).
+    /// Requests never choose whose tokens they get: the runtime takes the id from validated claims only.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
     /// The id as MSAL writes it (`uid.utid` for Entra).
     pub fn as_str(&self) -> &str {
         &self.0
-    }
-
-    #[cfg(test)]
-    pub(crate) fn for_tests(value: &str) -> Self {
-        Self(value.to_owned())
     }
 }
 
@@ -111,19 +112,20 @@ pub(crate) fn identify(
         .unwrap_or_default()
         .to_owned();
     let login_hint = claims.login_hint.clone().or_else(|| (!username.is_empty()).then(|| username.clone()));
-    let common = |home_account_id, realm: String, local_account_id: String, authority_type, client_info| AccountIdentity {
-        home_account_id: HomeAccountId(home_account_id),
-        environment: authority.environment(),
-        realm,
-        local_account_id,
-        username: username.clone(),
-        name: claims.name.clone(),
-        issuer: claims.issuer().to_owned(),
-        subject: claims.subject().to_owned(),
-        authority_type,
-        client_info,
-        login_hint: login_hint.clone(),
-    };
+    let common =
+        |home_account_id, realm: String, local_account_id: String, authority_type, client_info| AccountIdentity {
+            home_account_id: HomeAccountId(home_account_id),
+            environment: authority.environment(),
+            realm,
+            local_account_id,
+            username: username.clone(),
+            name: claims.name.clone(),
+            issuer: claims.issuer().to_owned(),
+            subject: claims.subject().to_owned(),
+            authority_type,
+            client_info,
+            login_hint: login_hint.clone(),
+        };
     if !authority.is_entra() {
         let realm = issuer_id(claims.issuer());
         let home = format!("{}.{realm}", claims.subject());
@@ -215,10 +217,19 @@ mod tests {
     #[test]
     fn entra_client_info_must_agree_with_signed_claims() {
         let other = "11111111-1111-1111-1111-111111111111";
-        assert_eq!(identify(&entra(), &entra_claims(), Some(&client_info(other, TID))), Err(AccountError::ClientInfoMismatch));
-        assert_eq!(identify(&entra(), &entra_claims(), Some(&client_info(OID, other))), Err(AccountError::ClientInfoMismatch));
+        assert_eq!(
+            identify(&entra(), &entra_claims(), Some(&client_info(other, TID))),
+            Err(AccountError::ClientInfoMismatch)
+        );
+        assert_eq!(
+            identify(&entra(), &entra_claims(), Some(&client_info(OID, other))),
+            Err(AccountError::ClientInfoMismatch)
+        );
         assert_eq!(identify(&entra(), &entra_claims(), Some("%%%")), Err(AccountError::MalformedClientInfo));
-        assert_eq!(identify(&entra(), &entra_claims(), Some(&URL_SAFE.encode("{}"))), Err(AccountError::MalformedClientInfo));
+        assert_eq!(
+            identify(&entra(), &entra_claims(), Some(&URL_SAFE.encode("{}"))),
+            Err(AccountError::MalformedClientInfo)
+        );
         // Without client_info, oid.tid from the signed token.
         let account = identify(&entra(), &entra_claims(), None).unwrap();
         assert_eq!(account.home_account_id.as_str(), format!("{OID}.{TID}"));

@@ -100,8 +100,7 @@ pub struct OidcIssuer {
 impl Authority {
     /// Parses `MSAL_AUTHORITY`: an Entra v2.0 authority or an OpenID Connect issuer URL.
     pub fn parse(value: &str) -> Result<Self, AuthorityError> {
-        let url = Url::parse(value)
-            .map_err(|source| AuthorityError::NotAUrl { value: value.to_owned(), source })?;
+        let url = Url::parse(value).map_err(|source| AuthorityError::NotAUrl { value: value.to_owned(), source })?;
         check_transport(&url, value)?;
         if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() || url.password().is_some() {
             return Err(AuthorityError::Decorated { value: value.to_owned() });
@@ -166,10 +165,12 @@ impl Authority {
                     return Err(mismatch());
                 }
                 match (&entra.tenant, tenant) {
-                    (EntraTenant::Common | EntraTenant::Organizations, TENANT_TEMPLATE) => Ok(IssuerPolicy::EntraTemplate {
-                        template: metadata_issuer.to_owned(),
-                        allow_consumers: entra.tenant == EntraTenant::Common,
-                    }),
+                    (EntraTenant::Common | EntraTenant::Organizations, TENANT_TEMPLATE) => {
+                        Ok(IssuerPolicy::EntraTemplate {
+                            template: metadata_issuer.to_owned(),
+                            allow_consumers: entra.tenant == EntraTenant::Common,
+                        })
+                    }
                     (EntraTenant::Common | EntraTenant::Organizations, _) => Err(mismatch()),
                     (_, TENANT_TEMPLATE) => Err(mismatch()),
                     (EntraTenant::Consumers, id) if id == CONSUMERS_TENANT_ID => {
@@ -177,7 +178,9 @@ impl Authority {
                     }
                     (EntraTenant::Consumers, _) => Err(mismatch()),
                     // A domain name is resolved by Entra to its tenant id; an id must match exactly.
-                    (EntraTenant::Tenant(configured), id) if is_guid(id) && (!is_guid(configured) || configured == id) => {
+                    (EntraTenant::Tenant(configured), id)
+                        if is_guid(id) && (!is_guid(configured) || configured == id) =>
+                    {
                         Ok(IssuerPolicy::Exact(metadata_issuer.to_owned()))
                     }
                     (EntraTenant::Tenant(_), _) => Err(mismatch()),
@@ -300,11 +303,7 @@ impl IssuerPolicy {
                 _ => return Err(IssuerMismatch { expected: template.clone(), found: iss.to_owned() }),
             },
         };
-        if iss == expected {
-            Ok(())
-        } else {
-            Err(IssuerMismatch { expected, found: iss.to_owned() })
-        }
+        if iss == expected { Ok(()) } else { Err(IssuerMismatch { expected, found: iss.to_owned() }) }
     }
 
     /// Checks the `iss` parameter of an authorization response (RFC 9207 §2.4): exact for one issuer; for the
@@ -320,14 +319,6 @@ impl IssuerPolicy {
                 }
             }
             IssuerPolicy::Exact(issuer) => Err(IssuerMismatch { expected: issuer.clone(), found: iss.to_owned() }),
-        }
-    }
-
-    /// The issuer string to show and to keep with a pending sign-in.
-    pub(crate) fn as_str(&self) -> &str {
-        match self {
-            IssuerPolicy::Exact(issuer) => issuer,
-            IssuerPolicy::EntraTemplate { template, .. } => template,
         }
     }
 }
@@ -366,7 +357,10 @@ mod tests {
 
     #[test]
     fn refuses_entra_v1_and_bad_urls() {
-        for value in ["https://login.microsoftonline.com/common", "https://login.microsoftonline.com/common/oauth2/v2.0/authorize"] {
+        for value in [
+            "https://login.microsoftonline.com/common",
+            "https://login.microsoftonline.com/common/oauth2/v2.0/authorize",
+        ] {
             assert!(matches!(Authority::parse(value), Err(AuthorityError::NotEntraV2 { .. })), "{value}");
         }
         assert!(matches!(Authority::parse("not a url"), Err(AuthorityError::NotAUrl { .. })));
@@ -403,7 +397,9 @@ mod tests {
         // The template is never accepted as is, nor filled from another tenant, nor without `tid`.
         assert!(policy.check_token_issuer(&iss, Some("00000000-0000-0000-0000-000000000001")).is_err());
         assert!(policy.check_token_issuer(&iss, None).is_err());
-        assert!(policy.check_token_issuer("https://login.microsoftonline.com/{tenantid}/v2.0", Some("{tenantid}")).is_err());
+        assert!(
+            policy.check_token_issuer("https://login.microsoftonline.com/{tenantid}/v2.0", Some("{tenantid}")).is_err()
+        );
         assert!(policy.check_token_issuer("https://evil.example/x/v2.0", Some("x")).is_err());
         assert!(policy.check_response_issuer(&iss).is_ok());
         assert!(policy.check_response_issuer("https://login.microsoftonline.com/not-a-guid/v2.0").is_err());
@@ -421,13 +417,17 @@ mod tests {
         let iss = format!("https://login.microsoftonline.com/{TID}/v2.0");
         assert_eq!(by_id.issuer_policy(&iss).unwrap(), IssuerPolicy::Exact(iss.clone()));
         assert!(by_id.issuer_policy("https://login.microsoftonline.com/{tenantid}/v2.0").is_err());
-        assert!(by_id.issuer_policy("https://login.microsoftonline.com/00000000-0000-0000-0000-000000000001/v2.0").is_err());
+        assert!(
+            by_id.issuer_policy("https://login.microsoftonline.com/00000000-0000-0000-0000-000000000001/v2.0").is_err()
+        );
         let by_domain = Authority::parse("https://login.microsoftonline.com/contoso.onmicrosoft.com/v2.0").unwrap();
         assert!(by_domain.issuer_policy(&iss).is_ok());
         assert!(by_domain.issuer_policy("https://login.microsoftonline.com/contoso.onmicrosoft.com/v2.0").is_err());
         let consumers = Authority::parse("https://login.microsoftonline.com/consumers/v2.0").unwrap();
         assert!(consumers.issuer_policy(&iss).is_err());
-        assert!(consumers.issuer_policy(&format!("https://login.microsoftonline.com/{CONSUMERS_TENANT_ID}/v2.0")).is_ok());
+        assert!(
+            consumers.issuer_policy(&format!("https://login.microsoftonline.com/{CONSUMERS_TENANT_ID}/v2.0")).is_ok()
+        );
         let common = Authority::parse("https://login.microsoftonline.com/common/v2.0").unwrap();
         assert!(common.issuer_policy(&iss).is_err());
         assert!(common.issuer_policy("https://evil.example/{tenantid}/v2.0").is_err());

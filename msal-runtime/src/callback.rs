@@ -102,10 +102,9 @@ pub(crate) async fn callback_get(State(msal): State<Msal>, headers: HeaderMap, R
 
 /// `POST` callback (`response_mode=form_post`).
 pub(crate) async fn callback_post(State(msal): State<Msal>, headers: HeaderMap, body: Bytes) -> Response {
-    let is_form = headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(';').next().unwrap_or_default().trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"));
+    let is_form = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| {
+        v.split(';').next().unwrap_or_default().trim().eq_ignore_ascii_case("application/x-www-form-urlencoded")
+    });
     if !is_form {
         let message = "the sign-in response must be an application/x-www-form-urlencoded form";
         return error_page(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Sign-in failed", message, None);
@@ -180,18 +179,18 @@ async fn redeem(
         .map_err(|error| Rejection::TokenRequest(Arc::new(error)))?;
     let raw_id_token = tokens.id_token.as_ref().ok_or(Rejection::MissingIdToken)?;
     let now = unix_now();
-    let id_token = inner
+    let claims = inner
         .id_token_rules
         .validate(&inner.keys, raw_id_token.expose(), Expect::SignIn { nonce: sign_in.nonce.expose() }, now as i64)
         .await?;
     // With Entra's issuer template the response's `iss` was matched loosely; it must be the token's own.
     if let Some(iss) = response_issuer
-        && iss != id_token.claims.issuer()
+        && iss != claims.issuer()
     {
-        let mismatch = IssuerMismatch { expected: id_token.claims.issuer().to_owned(), found: iss.to_owned() };
+        let mismatch = IssuerMismatch { expected: claims.issuer().to_owned(), found: iss.to_owned() };
         return Err(Rejection::Issuer(mismatch));
     }
-    let account = identify(&inner.config.authority, &id_token.claims, tokens.client_info.as_deref())?;
+    let account = identify(&inner.config.authority, &claims, tokens.client_info.as_deref())?;
 
     let issued = Issued {
         identity: &account,
@@ -223,7 +222,8 @@ fn respond(msal: &Msal, outcome: Outcome) -> Response {
                 session.as_cookie_value(),
                 msal.inner.sessions.cookie_lifetime(),
             );
-            let location = HeaderValue::from_str(return_url.as_str()).expect("a validated return URL is a header value");
+            let location =
+                HeaderValue::from_str(return_url.as_str()).expect("a validated return URL is a header value");
             (
                 // 303, never 307: the browser must not re-POST a form_post body to the return URL (§8).
                 StatusCode::SEE_OTHER,
@@ -238,7 +238,12 @@ fn respond(msal: &Msal, outcome: Outcome) -> Response {
         }
         Outcome::Rejected(rejection) => {
             tracing::warn!(reason = %rejection, "sign-in rejected");
-            error_page(rejection.status(), rejection.title(), &rejection.to_string(), Some((SIGN_IN_PATH, "Sign in again")))
+            error_page(
+                rejection.status(),
+                rejection.title(),
+                &rejection.to_string(),
+                Some((SIGN_IN_PATH, "Sign in again")),
+            )
         }
     }
 }

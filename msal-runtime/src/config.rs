@@ -70,7 +70,9 @@ pub enum ConfigError {
         setting: &'static str,
     },
     /// The cookie key has the wrong length.
-    #[error("{setting} must decode to {COOKIE_KEY_LEN} bytes, found {found} (generate one with `openssl rand -base64 64`)")]
+    #[error(
+        "{setting} must decode to {COOKIE_KEY_LEN} bytes, found {found} (generate one with `openssl rand -base64 64`)"
+    )]
     CookieKeyLength {
         /// The environment variable or builder method.
         setting: &'static str,
@@ -486,7 +488,9 @@ impl MsalConfigBuilder {
 
         let credential = match (&self.client_assertion_key, &self.client_secret) {
             (Some(key), _) => CredentialSetting::PrivateKeyJwt(key.clone()),
-            (None, Some(secret)) => CredentialSetting::Secret { secret: secret.clone(), method: self.client_auth_method },
+            (None, Some(secret)) => {
+                CredentialSetting::Secret { secret: secret.clone(), method: self.client_auth_method }
+            }
             (None, None) => {
                 return Err(ConfigError::Missing { setting: self.setting("MSAL_CLIENT_SECRET", "client_secret") });
             }
@@ -645,15 +649,35 @@ mod tests {
     #[test]
     fn explains_bad_values() {
         let cases: [(&str, &str, &str); 10] = [
-            ("MSAL_AUTHORITY", "login.microsoftonline.com/common", "MSAL_AUTHORITY: \"login.microsoftonline.com/common\" is not a URL"),
+            (
+                "MSAL_AUTHORITY",
+                "login.microsoftonline.com/common",
+                "MSAL_AUTHORITY: \"login.microsoftonline.com/common\" is not a URL",
+            ),
             ("MSAL_AUTHORITY", "http://idp.example", "MSAL_AUTHORITY: \"http://idp.example\" must use https"),
-            ("MSAL_REDIRECT_URI", "http://app.example/cb", "MSAL_REDIRECT_URI: \"http://app.example/cb\" must be https"),
-            ("MSAL_REDIRECT_URI", "https://app.example/cb#x", "MSAL_REDIRECT_URI: \"https://app.example/cb#x\" must be https"),
+            (
+                "MSAL_REDIRECT_URI",
+                "http://app.example/cb",
+                "MSAL_REDIRECT_URI: \"http://app.example/cb\" must be https",
+            ),
+            (
+                "MSAL_REDIRECT_URI",
+                "https://app.example/cb#x",
+                "MSAL_REDIRECT_URI: \"https://app.example/cb#x\" must be https",
+            ),
             ("MSAL_REDIRECT_URI", "/auth/callback", "MSAL_REDIRECT_URI: \"/auth/callback\" is not an absolute URL"),
-            ("MSAL_REDIRECT_URI", "https://app.example/auth/signin", "MSAL_REDIRECT_URI: the callback path \"/auth/signin\" is taken"),
+            (
+                "MSAL_REDIRECT_URI",
+                "https://app.example/auth/signin",
+                "MSAL_REDIRECT_URI: the callback path \"/auth/signin\" is taken",
+            ),
             ("MSAL_COOKIE_KEY", "not base64!", "MSAL_COOKIE_KEY is not valid base64"),
             ("MSAL_COOKIE_KEY", "c2hvcnQ=", "MSAL_COOKIE_KEY must decode to 64 bytes, found 5"),
-            ("MSAL_TOKEN_CACHE", "redis://127.0.0.1:6379", "MSAL_TOKEN_CACHE=\"redis://127.0.0.1:6379\": only the in-memory"),
+            (
+                "MSAL_TOKEN_CACHE",
+                "redis://127.0.0.1:6379",
+                "MSAL_TOKEN_CACHE=\"redis://127.0.0.1:6379\": only the in-memory",
+            ),
             ("MSAL_SCOPES", "Mail.Read openid", "MSAL_SCOPES: `openid` is always requested by the runtime"),
         ];
         for (name, value, expected) in cases {
@@ -669,7 +693,10 @@ mod tests {
         let config = with(&[
             ("MSAL_AUTHORITY", "http://127.0.0.1:4000"),
             ("MSAL_REDIRECT_URI", "http://127.0.0.1:3000/auth/callback"),
-            ("MSAL_COOKIE_KEY", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw=="),
+            (
+                "MSAL_COOKIE_KEY",
+                "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw==",
+            ),
             ("MSAL_SCOPES", "Mail.Read  Mail.Send"),
             ("MSAL_RESPONSE_MODE", "form_post"),
             ("MSAL_CLIENT_AUTH_METHOD", "client_secret_post"),
@@ -679,7 +706,10 @@ mod tests {
         assert!(config.cookie_key.is_some());
         assert_eq!(config.initial_scopes, ScopeSet::parse("Mail.Read Mail.Send").unwrap());
         assert_eq!(config.response_mode, ResponseMode::FormPost);
-        assert!(matches!(config.credential, CredentialSetting::Secret { method: Some(ClientAuthMethod::ClientSecretPost), .. }));
+        assert!(matches!(
+            config.credential,
+            CredentialSetting::Secret { method: Some(ClientAuthMethod::ClientSecretPost), .. }
+        ));
     }
 
     #[test]

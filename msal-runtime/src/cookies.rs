@@ -115,11 +115,15 @@ mod tests {
     fn loopback_cookies_are_not_secure_and_form_post_sign_in_is_cross_site() {
         let plain = Cookies::new(Key::generate(), false, true);
         let text = plain.set(CookieKind::SignIn, "b", std::time::Duration::from_secs(60)).to_str().unwrap().to_owned();
-        assert!(text.starts_with("msal_signin=") && !text.contains("Secure") && text.contains("SameSite=Lax"), "{text}");
+        assert!(
+            text.starts_with("msal_signin=") && !text.contains("Secure") && text.contains("SameSite=Lax"),
+            "{text}"
+        );
         let secure = Cookies::new(Key::generate(), true, true);
         let text = secure.set(CookieKind::SignIn, "b", std::time::Duration::from_secs(60)).to_str().unwrap().to_owned();
         assert!(text.contains("SameSite=None") && text.contains("Secure"), "{text}");
-        let text = secure.set(CookieKind::Session, "s", std::time::Duration::from_secs(60)).to_str().unwrap().to_owned();
+        let text =
+            secure.set(CookieKind::Session, "s", std::time::Duration::from_secs(60)).to_str().unwrap().to_owned();
         assert!(text.contains("SameSite=Lax"), "{text}");
     }
 
@@ -131,7 +135,9 @@ mod tests {
         assert_eq!(other_key.read(&request_with(&header), CookieKind::Session), None);
         let tampered = HeaderValue::from_str(&header.to_str().unwrap().replacen('=', "=A", 1)).unwrap();
         assert_eq!(cookies.read(&request_with(&tampered), CookieKind::Session), None);
-        let renamed = HeaderValue::from_str(&header.to_str().unwrap().replace("__Host-msal_session", "__Host-msal_signin")).unwrap();
+        let renamed =
+            HeaderValue::from_str(&header.to_str().unwrap().replace("__Host-msal_session", "__Host-msal_signin"))
+                .unwrap();
         assert_eq!(cookies.read(&request_with(&renamed), CookieKind::SignIn), None);
         let mut garbage = HeaderMap::new();
         garbage.insert(COOKIE, HeaderValue::from_static("__Host-msal_session=%%%; ;=;"));

@@ -13,13 +13,8 @@ use crate::http_client::{HttpError, ProviderHttp, ProviderResponse};
 #[non_exhaustive]
 pub enum DiscoveryError {
     /// The document could not be fetched.
-    #[error("fetching {url}: {source}")]
-    Http {
-        /// The document's URL.
-        url: Url,
-        /// What went wrong.
-        source: HttpError,
-    },
+    #[error(transparent)]
+    Http(HttpError),
     /// The provider answered with an error status.
     #[error("{url} answered HTTP {status}")]
     Status {
@@ -112,7 +107,7 @@ pub(crate) async fn get_with_one_retry(http: &ProviderHttp, url: &Url) -> Result
         let outcome = http.get(url).await;
         let retryable = match &outcome {
             Ok(response) => response.status.is_server_error(),
-            Err(HttpError::Unreachable { .. }) => true,
+            Err(HttpError::Unreachable(_)) => true,
             Err(_) => false,
         };
         if retryable && !retried {
@@ -120,7 +115,7 @@ pub(crate) async fn get_with_one_retry(http: &ProviderHttp, url: &Url) -> Result
             tokio::time::sleep(Duration::from_secs(1)).await;
             continue;
         }
-        let response = outcome.map_err(|source| DiscoveryError::Http { url: url.clone(), source })?;
+        let response = outcome.map_err(DiscoveryError::Http)?;
         if !response.status.is_success() {
             return Err(DiscoveryError::Status { url: url.clone(), status: response.status });
         }
@@ -205,7 +200,10 @@ mod tests {
     fn refuses_insecure_endpoints_and_missing_s256() {
         let mut metadata: ProviderMetadata = serde_json::from_str(ENTRA_COMMON_METADATA).unwrap();
         metadata.token_endpoint = Url::parse("http://login.example/token").unwrap();
-        assert!(matches!(check_metadata(&metadata, false), Err(DiscoveryError::InsecureEndpoint { name: "token_endpoint", .. })));
+        assert!(matches!(
+            check_metadata(&metadata, false),
+            Err(DiscoveryError::InsecureEndpoint { name: "token_endpoint", .. })
+        ));
         let mut metadata: ProviderMetadata = serde_json::from_str(ENTRA_COMMON_METADATA).unwrap();
         metadata.code_challenge_methods_supported = Some(vec!["plain".into()]);
         assert!(matches!(check_metadata(&metadata, false), Err(DiscoveryError::NoPkceS256)));

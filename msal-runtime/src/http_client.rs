@@ -14,14 +14,9 @@ pub(crate) const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum HttpError {
-    /// Connection refused or reset, DNS failure, TLS failure or timeout.
-    #[error("could not reach the identity provider at {url}: {source}")]
-    Unreachable {
-        /// The endpoint called (never carries a secret).
-        url: Url,
-        /// The transport error.
-        source: reqwest::Error,
-    },
+    /// Connection refused or reset, DNS failure, TLS failure or timeout (the message names the URL).
+    #[error("could not reach the identity provider: {0}")]
+    Unreachable(#[source] reqwest::Error),
     /// The response body exceeded the 1 MiB cap.
     #[error("the identity provider at {url} sent more than {MAX_RESPONSE_BYTES} bytes")]
     TooLarge {
@@ -34,7 +29,7 @@ impl HttpError {
     /// Whether the request may not have reached the provider (a refused connection), so that sending it
     /// again cannot double-spend a one-time credential.
     pub(crate) fn is_connect(&self) -> bool {
-        matches!(self, HttpError::Unreachable { source, .. } if source.is_connect())
+        matches!(self, HttpError::Unreachable(source) if source.is_connect())
     }
 }
 
@@ -83,8 +78,7 @@ impl ProviderHttp {
         form: &[(&str, &str)],
         basic_auth: Option<(&str, &str)>,
     ) -> Result<ProviderResponse, HttpError> {
-        let mut request =
-            self.client.post(url.clone()).header(http::header::ACCEPT, "application/json").form(form);
+        let mut request = self.client.post(url.clone()).header(http::header::ACCEPT, "application/json").form(form);
         if let Some((user, password)) = basic_auth {
             request = request.basic_auth(user, Some(password));
         }
@@ -92,8 +86,7 @@ impl ProviderHttp {
     }
 
     async fn send(&self, url: &Url, request: reqwest::RequestBuilder) -> Result<ProviderResponse, HttpError> {
-        let unreachable = |source| HttpError::Unreachable { url: url.clone(), source };
-        let mut response = request.send().await.map_err(unreachable)?;
+        let mut response = request.send().await.map_err(HttpError::Unreachable)?;
         if response.content_length().is_some_and(|len| len > MAX_RESPONSE_BYTES as u64) {
             return Err(HttpError::TooLarge { url: url.clone() });
         }
@@ -104,7 +97,7 @@ impl ProviderHttp {
             .and_then(|value| value.to_str().ok())
             .and_then(|value| parse_retry_after(value, SystemTime::now()));
         let mut body = bytes::BytesMut::new();
-        while let Some(chunk) = response.chunk().await.map_err(unreachable)? {
+        while let Some(chunk) = response.chunk().await.map_err(HttpError::Unreachable)? {
             if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
                 return Err(HttpError::TooLarge { url: url.clone() });
             }

@@ -11,7 +11,6 @@ use jsonwebtoken::{Algorithm, Validation};
 use serde::Deserialize;
 
 use crate::authority::{IssuerMismatch, IssuerPolicy};
-use crate::secret::Secret;
 use crate::signing_keys::SigningKeys;
 
 /// The algorithms accepted unless configured otherwise: asymmetric only (RFC 8725 §3.1).
@@ -115,8 +114,6 @@ pub(crate) struct IdTokenClaims {
     pub(crate) email: Option<String>,
     /// Entra: the value to send as `login_hint` to skip account selection.
     pub(crate) login_hint: Option<String>,
-    /// The provider's session id, for logout.
-    pub(crate) sid: Option<String>,
 }
 
 impl IdTokenClaims {
@@ -165,13 +162,6 @@ impl<'de> Deserialize<'de> for NumericDate {
     }
 }
 
-/// A validated ID token: the raw token (for `id_token_hint` and the cache) and its claims.
-#[derive(Debug, Clone)]
-pub(crate) struct ValidatedIdToken {
-    pub(crate) raw: Secret,
-    pub(crate) claims: IdTokenClaims,
-}
-
 #[derive(Deserialize)]
 struct RawHeader {
     alg: String,
@@ -179,14 +169,14 @@ struct RawHeader {
 }
 
 impl IdTokenRules {
-    /// Validates `raw` completely; `now` is seconds since the epoch.
+    /// Validates `raw` completely and returns its claims; `now` is seconds since the epoch.
     pub(crate) async fn validate(
         &self,
         keys: &SigningKeys,
         raw: &str,
         expect: Expect<'_>,
         now: i64,
-    ) -> Result<ValidatedIdToken, IdTokenError> {
+    ) -> Result<IdTokenClaims, IdTokenError> {
         let header = decode_header(raw)?;
         let alg = header
             .alg
@@ -200,7 +190,7 @@ impl IdTokenRules {
         }
         let claims = verify_signature(raw, alg, candidates.iter().map(|key| &key.key))?;
         self.check_claims(&claims, expect, now)?;
-        Ok(ValidatedIdToken { raw: Secret::new(raw), claims })
+        Ok(claims)
     }
 
     fn check_claims(&self, claims: &IdTokenClaims, expect: Expect<'_>, now: i64) -> Result<(), IdTokenError> {
@@ -212,7 +202,7 @@ impl IdTokenRules {
         if audiences.is_empty() {
             return Err(IdTokenError::MissingClaim("aud"));
         }
-        if !audiences.iter().any(|aud| *aud == self.client_id) {
+        if !audiences.contains(&self.client_id) {
             return Err(IdTokenError::NotForThisClient);
         }
         if let Some(other) = audiences.iter().find(|aud| **aud != self.client_id) {
@@ -282,7 +272,10 @@ fn verify_signature<'k>(
             Ok(data) => return serde_json::from_value(data.claims).map_err(|_| IdTokenError::Malformed),
             Err(error) => {
                 use jsonwebtoken::errors::ErrorKind;
-                if !matches!(error.kind(), ErrorKind::InvalidSignature | ErrorKind::InvalidEcdsaKey | ErrorKind::InvalidRsaKey(_)) {
+                if !matches!(
+                    error.kind(),
+                    ErrorKind::InvalidSignature | ErrorKind::InvalidEcdsaKey | ErrorKind::InvalidRsaKey(_)
+                ) {
                     outcome = Err(IdTokenError::Malformed);
                 }
             }
@@ -373,11 +366,16 @@ pub(crate) mod tests {
         claims
     }
 
-    fn run(token: &str) -> Result<ValidatedIdToken, IdTokenError> {
+    fn run(token: &str) -> Result<IdTokenClaims, IdTokenError> {
         run_with(&rules(), &default_keys(), token, Expect::SignIn { nonce: "nonce-1" })
     }
 
-    fn run_with(rules: &IdTokenRules, keys: &SigningKeys, token: &str, expect: Expect<'_>) -> Result<ValidatedIdToken, IdTokenError> {
+    fn run_with(
+        rules: &IdTokenRules,
+        keys: &SigningKeys,
+        token: &str,
+        expect: Expect<'_>,
+    ) -> Result<IdTokenClaims, IdTokenError> {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         runtime.block_on(rules.validate(keys, token, expect, NOW))
     }
@@ -393,9 +391,9 @@ pub(crate) mod tests {
 
     #[test]
     fn accepts_a_valid_token_with_every_allowed_algorithm() {
-        let token = run(&signed(&claims())).unwrap();
-        assert_eq!(token.claims.subject(), "alice");
-        assert_eq!(token.claims.name.as_deref(), Some("Alice"));
+        let validated = run(&signed(&claims())).unwrap();
+        assert_eq!(validated.subject(), "alice");
+        assert_eq!(validated.name.as_deref(), Some("Alice"));
         assert!(run(&sign(Algorithm::PS256, Some("b"), &rsa_b(), &claims())).is_ok());
         assert!(run(&sign(Algorithm::ES256, Some("ec"), &ec(), &claims())).is_ok());
     }
@@ -422,7 +420,10 @@ pub(crate) mod tests {
     #[test]
     fn rejects_bad_signatures_unknown_keys_and_garbage() {
         // Signed by key b but claiming to be key a.
-        assert_eq!(run(&sign(Algorithm::RS256, Some("a"), &rsa_b(), &claims())).unwrap_err(), IdTokenError::BadSignature);
+        assert_eq!(
+            run(&sign(Algorithm::RS256, Some("a"), &rsa_b(), &claims())).unwrap_err(),
+            IdTokenError::BadSignature
+        );
         let token = signed(&claims());
         let (head, rest) = token.split_once('.').unwrap();
         let (_, signature) = rest.split_once('.').unwrap();
@@ -433,8 +434,13 @@ pub(crate) mod tests {
             IdTokenError::UnknownSigningKey { kid: Some("zzz".into()) }
         );
         // An RSA `kid` with an EC algorithm finds no key.
-        assert!(matches!(run(&sign(Algorithm::ES256, Some("a"), &ec(), &claims())), Err(IdTokenError::UnknownSigningKey { .. })));
-        for garbage in ["", "a.b", "a.b.c.d", "!!!.b.c", "e30.e30.", &format!("{}.e30.e30", URL_SAFE_NO_PAD.encode("[1]"))] {
+        assert!(matches!(
+            run(&sign(Algorithm::ES256, Some("a"), &ec(), &claims())),
+            Err(IdTokenError::UnknownSigningKey { .. })
+        ));
+        for garbage in
+            ["", "a.b", "a.b.c.d", "!!!.b.c", "e30.e30.", &format!("{}.e30.e30", URL_SAFE_NO_PAD.encode("[1]"))]
+        {
             assert_eq!(run(garbage).unwrap_err(), IdTokenError::Malformed, "{garbage:?}");
         }
     }
@@ -446,8 +452,16 @@ pub(crate) mod tests {
         assert!(run_with(&rules(), &one, &token, Expect::SignIn { nonce: "nonce-1" }).is_ok());
         let several = keys(vec![jwk(include_str!("../testdata/rsa-b.jwk.json"), None), rsa_a_jwk(None)]);
         assert!(run_with(&rules(), &several, &token, Expect::SignIn { nonce: "nonce-1" }).is_ok());
-        let wrong = sign(Algorithm::RS256, None, &EncodingKey::from_rsa_pem(include_bytes!("../testdata/rsa-b.pem")).unwrap(), &claims());
-        assert_eq!(run_with(&rules(), &one, &wrong, Expect::SignIn { nonce: "nonce-1" }).unwrap_err(), IdTokenError::BadSignature);
+        let wrong = sign(
+            Algorithm::RS256,
+            None,
+            &EncodingKey::from_rsa_pem(include_bytes!("../testdata/rsa-b.pem")).unwrap(),
+            &claims(),
+        );
+        assert_eq!(
+            run_with(&rules(), &one, &wrong, Expect::SignIn { nonce: "nonce-1" }).unwrap_err(),
+            IdTokenError::BadSignature
+        );
     }
 
     #[test]

@@ -171,8 +171,11 @@ impl Msal {
 /// The configured algorithms the provider actually uses (all of them when it does not say).
 fn common_algorithms(allowed: &[Algorithm], metadata: &ProviderMetadata) -> Result<Vec<Algorithm>, MsalError> {
     let Some(supported) = &metadata.id_token_signing_alg_values_supported else { return Ok(allowed.to_vec()) };
-    let common: Vec<Algorithm> =
-        allowed.iter().copied().filter(|alg| supported.iter().any(|s| s.parse::<Algorithm>().ok() == Some(*alg))).collect();
+    let common: Vec<Algorithm> = allowed
+        .iter()
+        .copied()
+        .filter(|alg| supported.iter().any(|s| s.parse::<Algorithm>().ok() == Some(*alg)))
+        .collect();
     if common.is_empty() {
         return Err(MsalError::NoCommonAlgorithm { supported: supported.clone(), allowed: allowed.to_vec() });
     }

@@ -53,18 +53,29 @@ mod tests {
 
     #[test]
     fn escapes_markup() {
-        assert_eq!(escape(r#"<script>alert("x")</script> & 'y'"#), "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#x27;y&#x27;");
+        assert_eq!(
+            escape(r#"<script>alert("x")</script> & 'y'"#),
+            "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#x27;y&#x27;"
+        );
     }
 
     #[tokio::test]
     async fn error_pages_escape_everything_and_send_hardening_headers() {
-        let response = error_page(StatusCode::BAD_REQUEST, "Oops <b>", "<img src=x onerror=alert(1)>", Some(("/a?x=\"1\"", "again")));
+        let response = error_page(
+            StatusCode::BAD_REQUEST,
+            "Oops <b>",
+            "<img src=x onerror=alert(1)>",
+            Some(("/a?x=\"1\"", "again")),
+        );
         assert_eq!(response.status(), StatusCode::BAD_REQUEST);
         assert_eq!(response.headers()[REFERRER_POLICY], "no-referrer");
         assert_eq!(response.headers()[CACHE_CONTROL], "no-store");
         let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
         let body = String::from_utf8(body.to_vec()).unwrap();
         assert!(!body.contains("<img") && !body.contains("<b>"), "{body}");
-        assert!(body.contains("&lt;img src=x onerror=alert(1)&gt;") && body.contains("href=\"/a?x=&quot;1&quot;\""), "{body}");
+        assert!(
+            body.contains("&lt;img src=x onerror=alert(1)&gt;") && body.contains("href=\"/a?x=&quot;1&quot;\""),
+            "{body}"
+        );
     }
 }

@@ -108,7 +108,12 @@ impl<O> fmt::Debug for PendingSignIns<O> {
 }
 
 impl<O: Clone + Send + Sync + 'static> PendingSignIns<O> {
-    pub(crate) fn new(max: NonZeroUsize, max_per_browser: NonZeroUsize, lifetime: Duration, duplicate_wait: Duration) -> Arc<Self> {
+    pub(crate) fn new(
+        max: NonZeroUsize,
+        max_per_browser: NonZeroUsize,
+        lifetime: Duration,
+        duplicate_wait: Duration,
+    ) -> Arc<Self> {
         Arc::new(Self {
             inner: Mutex::new(Inner { entries: LruCache::new(max), by_browser: LruCache::new(max) }),
             lifetime,

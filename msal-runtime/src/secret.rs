@@ -18,10 +18,6 @@ impl Secret {
     pub(crate) fn expose(&self) -> &str {
         &self.0
     }
-
-    pub(crate) fn shared(&self) -> Arc<str> {
-        Arc::clone(&self.0)
-    }
 }
 
 impl fmt::Debug for Secret {

@@ -40,7 +40,12 @@ pub(crate) async fn sign_in(State(msal): State<Msal>, headers: HeaderMap, RawQue
     let return_url = match params.get("return_url").map(ReturnUrl::parse).transpose() {
         Ok(return_url) => return_url.unwrap_or_else(ReturnUrl::root),
         Err(error) => {
-            return error_page(StatusCode::BAD_REQUEST, "Sign-in could not start", &error.to_string(), Some(("/", "Home")));
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                "Sign-in could not start",
+                &error.to_string(),
+                Some(("/", "Home")),
+            );
         }
     };
     let request = SignInRequest { login_hint: params.get("login_hint"), ..SignInRequest::default() };
@@ -49,7 +54,12 @@ pub(crate) async fn sign_in(State(msal): State<Msal>, headers: HeaderMap, RawQue
 
 impl Msal {
     /// Records a pending sign-in and answers 303 to the provider, setting the browser's sign-in cookie.
-    pub(crate) fn redirect_to_sign_in(&self, headers: &HeaderMap, return_url: ReturnUrl, request: &SignInRequest<'_>) -> Response {
+    pub(crate) fn redirect_to_sign_in(
+        &self,
+        headers: &HeaderMap,
+        return_url: ReturnUrl,
+        request: &SignInRequest<'_>,
+    ) -> Response {
         let (authorize_url, cookie) = self.start_sign_in(headers, return_url, request);
         let location = HeaderValue::from_str(authorize_url.as_str()).expect("a URL is a valid header value");
         (
@@ -60,7 +70,12 @@ impl Msal {
     }
 
     /// The authorization request URL and the `Set-Cookie` binding it to this browser.
-    pub(crate) fn start_sign_in(&self, headers: &HeaderMap, return_url: ReturnUrl, request: &SignInRequest<'_>) -> (Url, HeaderValue) {
+    pub(crate) fn start_sign_in(
+        &self,
+        headers: &HeaderMap,
+        return_url: ReturnUrl,
+        request: &SignInRequest<'_>,
+    ) -> (Url, HeaderValue) {
         let inner = &self.inner;
         let config = &inner.config;
         // One random id per browser, reused by its concurrent sign-ins (tabs) and refreshed on each.

@@ -17,7 +17,12 @@ pub(crate) async fn sign_out(State(msal): State<Msal>, method: Method, headers: 
     // A cross-site form must not sign users out; browsers send `Origin` on POST (SameSite=Lax already keeps
     // the session cookie off cross-site POSTs; this also covers same-site sibling origins).
     if method == Method::POST && !same_origin(&headers, &inner.config.redirect_uri) {
-        return error_page(StatusCode::FORBIDDEN, "Sign-out refused", "the sign-out request came from another site", Some(("/", "Home")));
+        return error_page(
+            StatusCode::FORBIDDEN,
+            "Sign-out refused",
+            "the sign-out request came from another site",
+            Some(("/", "Home")),
+        );
     }
 
     let mut id_token_hint = None;

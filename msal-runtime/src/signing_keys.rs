@@ -53,13 +53,18 @@ pub(crate) struct SigningKeys {
     jwks_uri: Url,
     policy: KeyRefreshPolicy,
     current: RwLock<Arc<KeySet>>,
-    /// Serialises re-fetches; holds when the last one started.
-    refetch: tokio::sync::Mutex<Instant>,
+    /// Serialises re-fetches; holds when the last re-fetch started. The start-up fetch does not count, so the
+    /// first unknown `kid` always re-fetches; after that at most one re-fetch per `min_interval`.
+    refetch: tokio::sync::Mutex<Option<Instant>>,
 }
 
 impl SigningKeys {
     /// Fetches the key set; start-up fails when it holds no usable key.
-    pub(crate) async fn fetch(http: ProviderHttp, jwks_uri: Url, policy: KeyRefreshPolicy) -> Result<Self, DiscoveryError> {
+    pub(crate) async fn fetch(
+        http: ProviderHttp,
+        jwks_uri: Url,
+        policy: KeyRefreshPolicy,
+    ) -> Result<Self, DiscoveryError> {
         let keys = fetch_key_set(&http, &jwks_uri).await?;
         if keys.keys.is_empty() {
             return Err(DiscoveryError::NoSigningKeys { url: jwks_uri });
@@ -68,7 +73,7 @@ impl SigningKeys {
             http,
             jwks_uri,
             policy,
-            refetch: tokio::sync::Mutex::new(keys.fetched_at),
+            refetch: tokio::sync::Mutex::new(None),
             current: RwLock::new(Arc::new(keys)),
         })
     }
@@ -81,7 +86,7 @@ impl SigningKeys {
             http: ProviderHttp::new(Duration::from_secs(1)).unwrap(),
             jwks_uri: Url::parse("http://127.0.0.1:9/jwks").unwrap(),
             policy: KeyRefreshPolicy { min_interval: Duration::from_secs(3600), max_age: Duration::from_secs(3600) },
-            refetch: tokio::sync::Mutex::new(keys.fetched_at),
+            refetch: tokio::sync::Mutex::new(Some(keys.fetched_at)),
             current: RwLock::new(Arc::new(keys)),
         }
     }
@@ -106,13 +111,15 @@ impl SigningKeys {
     async fn refetch_if_allowed(&self) {
         let mut last = self.refetch.lock().await;
         // Another request may have re-fetched while this one waited for the lock.
-        if last.elapsed() < self.policy.min_interval {
+        if last.is_some_and(|last| last.elapsed() < self.policy.min_interval) {
             return;
         }
-        *last = Instant::now();
+        *last = Some(Instant::now());
         match fetch_key_set(&self.http, &self.jwks_uri).await {
             Ok(keys) if !keys.keys.is_empty() => *self.current.write() = Arc::new(keys),
-            Ok(_) => tracing::warn!(jwks_uri = %self.jwks_uri, "the provider's JWKS holds no usable key; keeping the cached keys"),
+            Ok(_) => {
+                tracing::warn!(jwks_uri = %self.jwks_uri, "the provider's JWKS holds no usable key; keeping the cached keys")
+            }
             Err(error) => tracing::warn!(%error, "re-fetching the provider's JWKS failed; keeping the cached keys"),
         }
     }

@@ -67,7 +67,11 @@ pub struct ClientAssertionKey {
 impl ClientAssertionKey {
     /// A PKCS#8 / PKCS#1 (RSA) or SEC1 / PKCS#8 (EC P-256) private key in PEM, signing with `algorithm`
     /// (RS256, PS256 or ES256) and naming `key_id` in the assertion's header.
-    pub fn from_pem(pem: &[u8], algorithm: Algorithm, key_id: Option<String>) -> Result<Self, jsonwebtoken::errors::Error> {
+    pub fn from_pem(
+        pem: &[u8],
+        algorithm: Algorithm,
+        key_id: Option<String>,
+    ) -> Result<Self, jsonwebtoken::errors::Error> {
         let key = match algorithm {
             Algorithm::ES256 => EncodingKey::from_ec_pem(pem)?,
             Algorithm::RS256 | Algorithm::PS256 => EncodingKey::from_rsa_pem(pem)?,
@@ -125,7 +129,7 @@ pub enum TokenError {
         /// The HTTP status.
         status: StatusCode,
         /// The error response.
-        error: ProviderError,
+        error: Box<ProviderError>,
     },
     /// The provider is throttling or failing (429, 5xx, or an error without an OAuth body).
     #[error("the identity provider is unavailable (HTTP {status})")]
@@ -314,7 +318,7 @@ fn interpret(response: ProviderResponse) -> Result<TokenResponse, TokenError> {
         return Err(TokenError::Unavailable { status, retry_after: response.retry_after });
     }
     match response.json::<ProviderError>() {
-        Ok(error) if !error.error.is_empty() => Err(TokenError::Rejected { status, error }),
+        Ok(error) if !error.error.is_empty() => Err(TokenError::Rejected { status, error: Box::new(error) }),
         _ => Err(TokenError::Unavailable { status, retry_after: response.retry_after }),
     }
 }

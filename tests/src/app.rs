@@ -84,7 +84,8 @@ impl TestApp {
 
     /// `GET /auth/signin?return_url=…` in `browser`: the provider's authorization URL it redirects to.
     pub async fn begin_sign_in(&self, browser: &Browser, return_url: &str) -> String {
-        let query: String = url::form_urlencoded::Serializer::new(String::new()).append_pair("return_url", return_url).finish();
+        let query: String =
+            url::form_urlencoded::Serializer::new(String::new()).append_pair("return_url", return_url).finish();
         let response = browser.get(self.url(&format!("/auth/signin?{query}"))).await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "sign-in start");
         let authorize = location(&response).to_owned();
@@ -93,7 +94,12 @@ impl TestApp {
     }
 
     /// Starts a sign-in and goes through the provider as `login`, stopping before the callback.
-    pub async fn sign_in_until_callback(&self, browser: &Browser, return_url: &str, login: &str) -> AuthorizationResponse {
+    pub async fn sign_in_until_callback(
+        &self,
+        browser: &Browser,
+        return_url: &str,
+        login: &str,
+    ) -> AuthorizationResponse {
         let authorize = self.begin_sign_in(browser, return_url).await;
         browser.authorize(&authorize, login, &self.origin).await
     }

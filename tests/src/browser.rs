@@ -90,7 +90,12 @@ impl Browser {
     }
 
     /// `POST url` with a form body and extra headers.
-    pub async fn post_form(&self, url: impl AsRef<str>, form: &[(String, String)], headers: &[(&str, &str)]) -> Response {
+    pub async fn post_form(
+        &self,
+        url: impl AsRef<str>,
+        form: &[(String, String)],
+        headers: &[(&str, &str)],
+    ) -> Response {
         let mut request = self.client.post(url.as_ref()).form(form);
         for (name, value) in headers {
             request = request.header(*name, *value);
@@ -218,7 +223,10 @@ fn form_post(page: &str, app_origin: &Url) -> Option<AuthorizationResponse> {
 }
 
 fn hidden_value(page: &str, name: &str) -> Option<String> {
-    page.split("<input").skip(1).find(|input| value_of(input, "name").as_deref() == Some(name)).and_then(|input| value_of(input, "value"))
+    page.split("<input")
+        .skip(1)
+        .find(|input| value_of(input, "name").as_deref() == Some(name))
+        .and_then(|input| value_of(input, "value"))
 }
 
 /// The value of `attribute` in the first tag containing `marker`.

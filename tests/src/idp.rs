@@ -68,11 +68,7 @@ impl TestIdp {
             .expect("the identity provider exited before printing its issuer");
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         let started: Value = serde_json::from_str(&first).expect("the provider's first line is JSON");
-        TestIdp {
-            issuer: started["issuer"].as_str().unwrap().to_owned(),
-            http: reqwest::Client::new(),
-            _child: child,
-        }
+        TestIdp { issuer: started["issuer"].as_str().unwrap().to_owned(), http: reqwest::Client::new(), _child: child }
     }
 
     async fn control(&self, path: &str, body: Option<Value>) -> Value {

@@ -1,7 +1,7 @@
 //! The per-user token cache: one partition per user (MSAL's shared schema), behind a store.
 
 mod memory;
-mod partition;
+pub(crate) mod partition;
 mod schema;
 mod store;
 
@@ -105,14 +105,23 @@ mod tests {
     }
 
     fn key(name: &str) -> HomeAccountId {
-        HomeAccountId::for_tests(name)
+        HomeAccountId::new(name)
     }
 
     async fn write(cache: &TokenCache, user: &str, token: &str, scope: &str) {
         let identity = identity(user);
         let requested = ScopeSet::parse(scope).unwrap();
-        let issued = Issued { identity: &identity, client_id: "client", requested: &requested, grant_type: GrantType::RefreshToken, now: unix_now() };
-        cache.update(&key(user), |partition| partition.record(&issued, &response(token, Some(scope), 3600))).await.unwrap();
+        let issued = Issued {
+            identity: &identity,
+            client_id: "client",
+            requested: &requested,
+            grant_type: GrantType::RefreshToken,
+            now: unix_now(),
+        };
+        cache
+            .update(&key(user), |partition| partition.record(&issued, &response(token, Some(scope), 3600)))
+            .await
+            .unwrap();
     }
 
     #[tokio::test]

@@ -44,9 +44,10 @@ impl CachePartition {
         let now = issued.now;
         let granted = response.granted_scopes(issued.requested);
         let expires_in = response.expires_in.unwrap_or(DEFAULT_EXPIRES_IN_SECS);
-        let refresh_on = response.refresh_in.map(|refresh_in| now + refresh_in).or_else(|| {
-            (expires_in >= PROACTIVE_REFRESH_MIN_LIFETIME_SECS).then_some(now + expires_in / 2)
-        });
+        let refresh_on = response
+            .refresh_in
+            .map(|refresh_in| now + refresh_in)
+            .or_else(|| (expires_in >= PROACTIVE_REFRESH_MIN_LIFETIME_SECS).then_some(now + expires_in / 2));
         let access_token = AccessTokenEntry {
             home_account_id: home.to_owned(),
             environment: identity.environment.clone(),
@@ -152,7 +153,7 @@ pub(crate) mod tests {
 
     pub(crate) fn identity(home: &str) -> AccountIdentity {
         AccountIdentity {
-            home_account_id: HomeAccountId::for_tests(home),
+            home_account_id: HomeAccountId::new(home),
             environment: "login.example".into(),
             realm: "tenant".into(),
             local_account_id: "local".into(),
@@ -190,7 +191,13 @@ pub(crate) mod tests {
     fn record(partition: &mut CachePartition, token: &str, scope: &str, expires_in: u64) {
         let identity = identity("alice.tenant");
         let requested = scopes(scope);
-        let issued = Issued { identity: &identity, client_id: "client", requested: &requested, grant_type: GrantType::RefreshToken, now: NOW };
+        let issued = Issued {
+            identity: &identity,
+            client_id: "client",
+            requested: &requested,
+            grant_type: GrantType::RefreshToken,
+            now: NOW,
+        };
         partition.record(&issued, &response(token, Some(scope), expires_in));
     }
 
@@ -201,7 +208,10 @@ pub(crate) mod tests {
         let at = partition.find_access_token("client", &scopes("mail.read"), NOW).unwrap();
         assert_eq!(at.secret.expose(), "at-1");
         assert_eq!(at.expires_on, NOW + 3600);
-        assert_eq!(partition.access_tokens.keys().next().unwrap(), "alice.tenant-login.example-accesstoken-client-tenant-mail.read openid profile");
+        assert_eq!(
+            partition.access_tokens.keys().next().unwrap(),
+            "alice.tenant-login.example-accesstoken-client-tenant-mail.read openid profile"
+        );
         assert_eq!(partition.refresh_token("client").unwrap().secret.expose(), "rt-for-at-1");
         assert_eq!(partition.id_token("client").unwrap().key(), "alice.tenant-login.example-idtoken-client-tenant-");
         assert_eq!(partition.accounts.len(), 1);
@@ -215,7 +225,9 @@ pub(crate) mod tests {
         assert!(partition.find_access_token("client", &scopes("MAIL.SEND"), NOW).is_some());
         assert!(partition.find_access_token("client", &scopes("Mail.Read Calendars.Read"), NOW).is_none());
         assert!(partition.find_access_token("other-client", &scopes("Mail.Read"), NOW).is_none());
-        assert!(partition.find_access_token("client", &scopes("Mail.Read"), NOW + 3600 - EXPIRY_BUFFER_SECS - 1).is_some());
+        assert!(
+            partition.find_access_token("client", &scopes("Mail.Read"), NOW + 3600 - EXPIRY_BUFFER_SECS - 1).is_some()
+        );
         assert!(partition.find_access_token("client", &scopes("Mail.Read"), NOW + 3600 - EXPIRY_BUFFER_SECS).is_none());
     }
 

@@ -297,8 +297,14 @@ mod tests {
         assert_eq!(at.key(), partition.access_tokens.keys().next().unwrap().as_str());
         let account = partition.accounts.values().next().unwrap();
         assert_eq!(account.key(), "uid.utid-login.microsoftonline.com-utid");
-        assert_eq!(partition.id_tokens.values().next().unwrap().key(), "uid.utid-login.microsoftonline.com-idtoken-client-utid-");
-        assert_eq!(partition.app_metadata.values().next().unwrap().key(), "appmetadata-login.microsoftonline.com-client");
+        assert_eq!(
+            partition.id_tokens.values().next().unwrap().key(),
+            "uid.utid-login.microsoftonline.com-idtoken-client-utid-"
+        );
+        assert_eq!(
+            partition.app_metadata.values().next().unwrap().key(),
+            "appmetadata-login.microsoftonline.com-client"
+        );
 
         let original: serde_json::Value = serde_json::from_str(MSAL_PYTHON_CACHE).unwrap();
         let written: serde_json::Value = serde_json::from_str(&partition.to_msal_json()).unwrap();

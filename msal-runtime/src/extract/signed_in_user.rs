@@ -1,8 +1,8 @@
 //! [`SignedInUser`]: who is signed in, for handlers that need the user but no token.
 
+use axum::Json;
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use http::StatusCode;
 use http::request::Parts;
 use serde_json::json;
@@ -57,11 +57,10 @@ pub enum SignInRequired {
 impl IntoResponse for SignInRequired {
     fn into_response(self) -> Response {
         match self {
-            SignInRequired::NotSignedIn => (
-                StatusCode::UNAUTHORIZED,
-                Json(json!({ "error": "not_signed_in", "sign_in_url": SIGN_IN_PATH })),
-            )
-                .into_response(),
+            SignInRequired::NotSignedIn => {
+                (StatusCode::UNAUTHORIZED, Json(json!({ "error": "not_signed_in", "sign_in_url": SIGN_IN_PATH })))
+                    .into_response()
+            }
             SignInRequired::LayerMissing => {
                 tracing::error!("{self}");
                 (StatusCode::INTERNAL_SERVER_ERROR, self.to_string()).into_response()

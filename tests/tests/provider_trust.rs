@@ -1,0 +1,76 @@
+//! What the app trusts of the provider: its discovery document and its rotating signing keys.
+
+use std::time::Duration;
+
+use msal_runtime::{DiscoveryError, Msal, MsalError};
+use msal_tests::{AppListener, Browser};
+use reqwest::StatusCode;
+use serde_json::json;
+
+#[tokio::test]
+async fn a_key_published_after_start_up_is_fetched_once_when_first_seen() {
+    let listener = AppListener::bind().await;
+    let idp = listener.start_idp().await;
+    // The app starts while the provider's signing key is not published yet.
+    idp.settings(json!({ "hiddenKids": ["rsa-1"] })).await;
+    let config = listener.config(&idp).jwks_min_refetch_interval(Duration::from_secs(3600));
+    let app = listener.serve(idp, config).await;
+    app.idp.settings(json!({ "hiddenKids": [] })).await;
+    app.idp.reset().await;
+
+    let browser = Browser::new();
+    app.sign_in(&browser, "/", "alice").await;
+    assert_eq!(app.idp.requests("GET /jwks").await, 1, "one re-fetch for the unknown kid");
+
+    // The key is now known: further sign-ins fetch nothing.
+    app.sign_in(&Browser::new(), "/", "bob").await;
+    assert_eq!(app.idp.requests("GET /jwks").await, 1);
+}
+
+#[tokio::test]
+async fn unknown_keys_are_refetched_at_most_once_per_interval_and_rejected() {
+    let listener = AppListener::bind().await;
+    let idp = listener.start_idp().await;
+    idp.settings(json!({ "hiddenKids": ["rsa-1"] })).await;
+    let config = listener.config(&idp).jwks_min_refetch_interval(Duration::from_secs(3600));
+    let app = listener.serve(idp, config).await;
+    app.idp.reset().await;
+
+    for login in ["alice", "bob", "carol"] {
+        let browser = Browser::new();
+        let response = app.sign_in_until_callback(&browser, "/", login).await;
+        let answer = browser.deliver(&response).await;
+        assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
+        assert!(answer.text().await.unwrap().contains("signing key"));
+        assert_eq!(app.me(&browser).await, Err(StatusCode::UNAUTHORIZED));
+    }
+    assert_eq!(app.idp.requests("GET /jwks").await, 1, "rate-limited");
+}
+
+#[tokio::test]
+async fn a_discovery_document_for_another_issuer_stops_start_up() {
+    let listener = AppListener::bind().await;
+    let idp = listener.start_idp().await;
+    // Same provider, but configured with a trailing slash: OpenID Connect requires an exact match.
+    let config = listener.config(&idp).authority(format!("{}/", idp.issuer)).build().unwrap();
+    let error = Msal::new(config).await.unwrap_err();
+    assert!(matches!(error, MsalError::Discovery(DiscoveryError::IssuerMismatch(_))), "{error}");
+    assert!(error.to_string().contains("issuer"), "{error}");
+}
+
+#[tokio::test]
+async fn an_unreachable_provider_stops_start_up_with_a_clear_error() {
+    let listener = AppListener::bind().await;
+    // A port nothing listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let config = msal_runtime::MsalConfig::builder()
+        .authority(format!("http://{closed}"))
+        .client_id("mail-app")
+        .client_secret("secret")
+        .redirect_uri(listener.redirect_uri())
+        .build()
+        .unwrap();
+    let error = Msal::new(config).await.unwrap_err();
+    assert!(matches!(error, MsalError::Discovery(DiscoveryError::Http(_))), "{error}");
+    assert!(error.to_string().contains("could not reach the identity provider"), "{error}");
+}
