@@ -16,7 +16,7 @@ use http::{HeaderMap, HeaderValue, StatusCode};
 
 use crate::account::{AccountError, identify};
 use crate::authority::IssuerMismatch;
-use crate::cache::{GrantType, Issued, StoreError, unix_now};
+use crate::cache::{AccountEntry, GrantType, Issued, StoreError, unix_now};
 use crate::config::ResponseMode;
 use crate::cookies::CookieKind;
 use crate::form_params::{Params, ParamsError};
@@ -192,8 +192,9 @@ async fn redeem(
     }
     let account = identify(&inner.config.authority, &claims, tokens.client_info.as_deref())?;
 
+    let account_entry = AccountEntry::from_identity(&account);
     let issued = Issued {
-        identity: &account,
+        account: &account_entry,
         client_id: &inner.config.client_id,
         requested: &sign_in.scopes,
         grant_type: GrantType::AuthorizationCode,
@@ -210,7 +211,7 @@ async fn redeem(
         inner.sessions.remove(&previous);
     }
     tracing::info!(home_account_id = %account.home_account_id, "signed in");
-    let session = inner.sessions.create(account);
+    let session = inner.sessions.create(account, sign_in.interaction);
     Ok((session, sign_in.return_url))
 }
 

@@ -26,21 +26,26 @@
 //! Tokens never leave the server: the browser holds an opaque, encrypted session cookie; access, refresh and
 //! ID tokens live in the per-user [`TokenCache`].
 
+mod access_token;
 mod account;
+mod acquire;
 mod authority;
 mod cache;
 mod callback;
 mod config;
+mod consent;
 mod cookies;
 mod discovery;
 mod extract;
 mod form_params;
 mod http_client;
 mod id_token;
+mod jws;
 mod msal;
 mod pages;
 mod pending_sign_in;
 mod pkce;
+mod protected_api;
 mod random;
 mod return_url;
 mod scope;
@@ -51,18 +56,24 @@ mod sign_out;
 mod signing_keys;
 mod token_endpoint;
 
+pub use access_token::AccessToken;
 pub use account::{AccountError, HomeAccountId};
+pub use acquire::{AcquireError, InteractionReason, InteractionRequired, InvalidResponse};
 pub use authority::{Authority, AuthorityError, EntraAuthority, EntraTenant, IssuerMismatch};
-pub use cache::{CachePartition, StoreError, TokenCache};
+pub use cache::{ImportError, StoreError, TokenCache};
 pub use config::{
     COOKIE_KEY_LEN, ClientAuthMethod, ConfigError, MsalConfig, MsalConfigBuilder, ResponseMode, TokenCacheSetting,
 };
 pub use discovery::DiscoveryError;
-pub use extract::{SignInRequired, SignedInUser};
+pub use extract::{
+    AccessTokenFor, Bearer, BearerRejection, RequiredScopes, SignInRequired, SignedInUser, TokenRejection,
+    TokenRejectionReason,
+};
 pub use form_params::ParamsError;
 pub use http_client::HttpError;
 pub use id_token::IdTokenError;
 pub use msal::{Msal, MsalError, SIGN_IN_PATH, SIGN_OUT_PATH};
+pub use protected_api::{ApiCaller, BearerError, ProtectedApi};
 pub use return_url::{ReturnUrl, ReturnUrlError};
 pub use scope::{RESERVED_SCOPES, Scope, ScopeError, ScopeSet};
 pub use token_endpoint::{ClientAssertionKey, ClientCredential, ClientSecret, ProviderError, TokenError};

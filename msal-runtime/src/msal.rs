@@ -9,6 +9,7 @@ use axum::routing::get;
 use http::HeaderMap;
 use jsonwebtoken::Algorithm;
 
+use crate::acquire::Acquisition;
 use crate::cache::TokenCache;
 use crate::callback::{self, Outcome};
 use crate::config::{ClientAuthMethod, CredentialSetting, MsalConfig, ResponseMode, TokenCacheSetting};
@@ -62,6 +63,7 @@ pub struct Msal {
 
 pub(crate) struct Inner {
     pub(crate) config: MsalConfig,
+    pub(crate) acquisition: Acquisition,
     pub(crate) metadata: ProviderMetadata,
     pub(crate) id_token_rules: IdTokenRules,
     pub(crate) keys: SigningKeys,
@@ -115,6 +117,7 @@ impl Msal {
             TokenCacheSetting::Memory => TokenCache::in_memory(config.max_cached_users, config.token_cache_lifetime),
         };
         let inner = Inner {
+            acquisition: Acquisition::new(config.max_cached_users),
             id_token_rules: IdTokenRules {
                 client_id: config.client_id.clone(),
                 issuer: discovered.issuer,
@@ -161,7 +164,7 @@ impl Msal {
     }
 
     /// The session of the browser that sent `headers`, if it is signed in.
-    pub(crate) fn session(&self, headers: &HeaderMap) -> Option<(SessionId, SessionRecord)> {
+    pub(crate) fn session(&self, headers: &HeaderMap) -> Option<(SessionId, Arc<SessionRecord>)> {
         let id = SessionId::from_cookie(self.inner.cookies.read(headers, CookieKind::Session)?);
         let record = self.inner.sessions.load(&id)?;
         Some((id, record))

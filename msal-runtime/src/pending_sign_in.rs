@@ -48,6 +48,8 @@ pub(crate) struct PendingSignIn {
     pub(crate) return_url: ReturnUrl,
     pub(crate) response_mode: ResponseMode,
     pub(crate) scopes: ScopeSet,
+    /// The scopes a consent or re-authentication was started for (`None`: a plain sign-in).
+    pub(crate) interaction: Option<ScopeSet>,
 }
 
 enum Entry<O> {
@@ -256,6 +258,7 @@ mod tests {
             return_url: ReturnUrl::parse(return_url).unwrap(),
             response_mode: ResponseMode::Query,
             scopes: ScopeSet::new(),
+            interaction: None,
         }
     }
 
@@ -334,11 +337,11 @@ mod tests {
         store.insert("s2".into(), sign_in("b1", "/2"));
         store.insert("other".into(), sign_in("b2", "/x"));
         store.insert("s3".into(), sign_in("b1", "/3"));
+        assert_eq!(store.len(), 3);
         assert!(matches!(store.claim("s1", browser("b1")).await, Claim::Unknown), "oldest dropped");
         assert!(matches!(store.claim("s2", browser("b1")).await, Claim::Redeem(..)));
         assert!(matches!(store.claim("s3", browser("b1")).await, Claim::Redeem(..)));
         assert!(matches!(store.claim("other", browser("b2")).await, Claim::Redeem(..)), "other browsers unaffected");
-        assert_eq!(store.len(), 3);
     }
 
     #[tokio::test]

@@ -62,6 +62,16 @@ fn cmp_ignore_case(a: &str, b: &str) -> Ordering {
     a.bytes().map(|b| b.to_ascii_lowercase()).cmp(b.bytes().map(|b| b.to_ascii_lowercase()))
 }
 
+/// Hashes what `eq` compares: the lowercased scope.
+impl std::hash::Hash for Scope {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        for byte in self.0.bytes() {
+            state.write_u8(byte.to_ascii_lowercase());
+        }
+        state.write_u8(0xff);
+    }
+}
+
 impl PartialEq for Scope {
     fn eq(&self, other: &Self) -> bool {
         self.0.eq_ignore_ascii_case(&other.0)
@@ -93,7 +103,7 @@ impl fmt::Display for Scope {
 }
 
 /// A set of scopes: sorted, without duplicates, compared case-insensitively.
-#[derive(Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
 pub struct ScopeSet(Vec<Scope>);
 
 impl ScopeSet {

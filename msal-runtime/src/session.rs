@@ -6,6 +6,8 @@
 
 use std::fmt;
 use std::num::NonZeroUsize;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use lru::LruCache;
@@ -15,6 +17,7 @@ use sha2::{Digest, Sha256};
 use crate::account::AccountIdentity;
 use crate::cache::unix_now;
 use crate::random::random_token;
+use crate::scope::ScopeSet;
 use crate::secret::Secret;
 
 /// A session id as held by the browser. `Debug` is redacted.
@@ -36,16 +39,19 @@ impl SessionId {
 }
 
 /// What the server remembers about a session.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct SessionRecord {
     pub(crate) account: AccountIdentity,
     pub(crate) created_at: u64,
-    pub(crate) last_seen: u64,
+    last_seen: AtomicU64,
+    /// The scopes of the consent or re-authentication that created this session, if it was one: a request
+    /// that needs them again right away would otherwise send the user round in a loop.
+    pub(crate) interaction_for: Option<ScopeSet>,
 }
 
 /// The session store (in memory, bounded, least recently active evicted first).
 pub(crate) struct Sessions {
-    records: Mutex<LruCache<[u8; 32], SessionRecord>>,
+    records: Mutex<LruCache<[u8; 32], Arc<SessionRecord>>>,
     idle_timeout: Duration,
     absolute_timeout: Duration,
 }
@@ -65,30 +71,31 @@ impl Sessions {
     }
 
     /// A new session with a fresh id (never one the browser brought: no session fixation).
-    pub(crate) fn create(&self, account: AccountIdentity) -> SessionId {
+    pub(crate) fn create(&self, account: AccountIdentity, interaction_for: Option<ScopeSet>) -> SessionId {
         let id = SessionId(Secret::new(random_token()));
         let now = unix_now();
-        self.records.lock().push(id.store_key(), SessionRecord { account, created_at: now, last_seen: now });
+        let record = SessionRecord { account, created_at: now, last_seen: AtomicU64::new(now), interaction_for };
+        self.records.lock().push(id.store_key(), Arc::new(record));
         id
     }
 
     /// The live session, its idle clock reset; an expired one is deleted.
-    pub(crate) fn load(&self, id: &SessionId) -> Option<SessionRecord> {
+    pub(crate) fn load(&self, id: &SessionId) -> Option<Arc<SessionRecord>> {
         let now = unix_now();
         let key = id.store_key();
         let mut records = self.records.lock();
-        let record = records.get_mut(&key)?;
-        let idle = now.saturating_sub(record.last_seen) >= self.idle_timeout.as_secs();
+        let record = records.get(&key)?;
+        let idle = now.saturating_sub(record.last_seen.load(Ordering::Relaxed)) >= self.idle_timeout.as_secs();
         let too_old = now.saturating_sub(record.created_at) >= self.absolute_timeout.as_secs();
         if idle || too_old {
             records.pop(&key);
             return None;
         }
-        record.last_seen = now;
-        Some(record.clone())
+        record.last_seen.store(now, Ordering::Relaxed);
+        Some(Arc::clone(record))
     }
 
-    pub(crate) fn remove(&self, id: &SessionId) -> Option<SessionRecord> {
+    pub(crate) fn remove(&self, id: &SessionId) -> Option<Arc<SessionRecord>> {
         self.records.lock().pop(&id.store_key())
     }
 
@@ -110,8 +117,8 @@ mod tests {
     #[test]
     fn sessions_are_found_by_their_id_only() {
         let store = sessions(10, 3600, 3600);
-        let a = store.create(identity("alice"));
-        let b = store.create(identity("bob"));
+        let a = store.create(identity("alice"), None);
+        let b = store.create(identity("bob"), None);
         assert_ne!(a, b);
         assert_eq!(store.load(&a).unwrap().account.home_account_id.as_str(), "alice");
         assert_eq!(store.load(&b).unwrap().account.home_account_id.as_str(), "bob");
@@ -124,20 +131,20 @@ mod tests {
     #[test]
     fn timeouts_end_sessions() {
         let store = sessions(10, 0, 3600);
-        let a = store.create(identity("alice"));
+        let a = store.create(identity("alice"), None);
         assert!(store.load(&a).is_none(), "idle timeout of zero");
         let store = sessions(10, 3600, 0);
-        let a = store.create(identity("alice"));
+        let a = store.create(identity("alice"), None);
         assert!(store.load(&a).is_none(), "absolute timeout of zero");
     }
 
     #[test]
     fn the_store_is_bounded() {
         let store = sessions(2, 3600, 3600);
-        let a = store.create(identity("a"));
-        let b = store.create(identity("b"));
+        let a = store.create(identity("a"), None);
+        let b = store.create(identity("b"), None);
         assert!(store.load(&a).is_some());
-        let _c = store.create(identity("c"));
+        let _c = store.create(identity("c"), None);
         assert!(store.load(&b).is_none(), "least recently active goes first");
         assert!(store.load(&a).is_some());
     }

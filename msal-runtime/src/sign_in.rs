@@ -23,15 +23,19 @@ use crate::secret::Secret;
 /// What a sign-in asks for beyond the defaults (used for incremental consent and re-authentication too).
 #[derive(Debug, Default)]
 pub(crate) struct SignInRequest<'a> {
-    /// Scopes in addition to the reserved and initial ones.
-    pub(crate) extra_scopes: Option<&'a ScopeSet>,
+    /// The scopes this interaction is for, besides the reserved ones. `None`: a plain sign-in with the app's
+    /// initial scopes. (Not both: Entra refuses scopes of two resources in one request.)
+    pub(crate) scopes: Option<&'a ScopeSet>,
     pub(crate) login_hint: Option<&'a str>,
     /// A claims challenge to pass on (OpenID Connect Core §5.5).
     pub(crate) claims: Option<&'a str>,
     pub(crate) prompt: Option<&'a str>,
 }
 
-/// `GET /auth/signin`.
+/// Longest claims request accepted in a sign-in URL.
+const MAX_CLAIMS_LEN: usize = 8 * 1024;
+
+/// `GET /auth/signin?return_url=…[&scope=…][&login_hint=…][&claims=…]`.
 pub(crate) async fn sign_in(State(msal): State<Msal>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
     let params = match Params::parse(query.as_deref().unwrap_or_default().as_bytes()) {
         Ok(params) => params,
@@ -48,7 +52,31 @@ pub(crate) async fn sign_in(State(msal): State<Msal>, headers: HeaderMap, RawQue
             );
         }
     };
-    let request = SignInRequest { login_hint: params.get("login_hint"), ..SignInRequest::default() };
+    // `scope` and `claims` come from the consent URLs given to `fetch()` callers (see `consent`).
+    let scopes = match params.get("scope").map(ScopeSet::parse).transpose() {
+        Ok(scopes) => scopes.map(|scopes| scopes.without_reserved()),
+        Err(error) => {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                "Sign-in could not start",
+                &error.to_string(),
+                Some(("/", "Home")),
+            );
+        }
+    };
+    let claims = params.get("claims");
+    if claims.is_some_and(|claims| {
+        claims.len() > MAX_CLAIMS_LEN || serde_json::from_str::<serde_json::Value>(claims).is_err()
+    }) {
+        let message = "the claims parameter is not a JSON claims request";
+        return error_page(StatusCode::BAD_REQUEST, "Sign-in could not start", message, Some(("/", "Home")));
+    }
+    let request = SignInRequest {
+        scopes: scopes.as_ref().filter(|scopes| !scopes.is_empty()),
+        login_hint: params.get("login_hint"),
+        claims,
+        prompt: None,
+    };
     msal.redirect_to_sign_in(&headers, return_url, &request)
 }
 
@@ -82,10 +110,7 @@ impl Msal {
         let browser_id = inner.cookies.read(headers, CookieKind::SignIn).unwrap_or_else(random_token);
         let cookie = inner.cookies.set(CookieKind::SignIn, &browser_id, config.sign_in_timeout);
 
-        let mut scopes = ScopeSet::reserved().union(&config.initial_scopes);
-        if let Some(extra) = request.extra_scopes {
-            scopes = scopes.union(extra);
-        }
+        let scopes = ScopeSet::reserved().union(request.scopes.unwrap_or(&config.initial_scopes));
         let state = random_token();
         let nonce = random_token();
         let verifier = PkceVerifier::generate();
@@ -128,6 +153,7 @@ impl Msal {
                 return_url,
                 response_mode: config.response_mode,
                 scopes,
+                interaction: request.scopes.cloned(),
             },
         );
         (url, cookie)

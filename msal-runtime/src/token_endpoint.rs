@@ -145,6 +145,9 @@ pub enum TokenError {
     /// A success response that is not a valid token response.
     #[error("the identity provider sent an invalid token response: {0}")]
     InvalidResponse(#[source] serde_json::Error),
+    /// The access token is empty or holds characters a bearer token cannot (RFC 6750 §2.1).
+    #[error("the identity provider issued a malformed access token")]
+    MalformedAccessToken,
     /// A token type other than `Bearer` (this crate does not do DPoP or PoP).
     #[error("the identity provider issued a {token_type:?} token; only Bearer tokens are supported")]
     UnsupportedTokenType {
@@ -307,6 +310,12 @@ fn interpret(response: ProviderResponse) -> Result<TokenResponse, TokenError> {
     let status = response.status;
     if status.is_success() {
         let tokens: TokenResponse = response.json().map_err(TokenError::InvalidResponse)?;
+        // RFC 6750 §2.1: a bearer token is visible ASCII; anything else could split an `Authorization` header.
+        if tokens.access_token.expose().is_empty()
+            || !tokens.access_token.expose().bytes().all(|b| b.is_ascii_graphic())
+        {
+            return Err(TokenError::MalformedAccessToken);
+        }
         if let Some(token_type) = &tokens.token_type
             && !token_type.eq_ignore_ascii_case("bearer")
         {
@@ -399,6 +408,10 @@ mod tests {
             Err(TokenError::UnsupportedTokenType { .. })
         ));
         assert!(interpret(response(200, r#"{"access_token":"x"}"#, None)).is_ok());
+        assert!(matches!(
+            interpret(response(200, r#"{"access_token":"a\r\nSet-Cookie: x"}"#, None)),
+            Err(TokenError::MalformedAccessToken)
+        ));
     }
 
     #[test]

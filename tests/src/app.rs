@@ -1,6 +1,6 @@
 //! The example `mail-app` served on a free loopback port, configured against a [`TestIdp`].
 
-use msal_runtime::{Msal, MsalConfig, MsalConfigBuilder};
+use msal_runtime::{HomeAccountId, Msal, MsalConfig, MsalConfigBuilder, ProtectedApi};
 use reqwest::StatusCode;
 use tokio::net::TcpListener;
 use url::Url;
@@ -43,16 +43,25 @@ impl AppListener {
             .redirect_uri(self.redirect_uri())
     }
 
-    /// Starts `mail-app` with `config`.
+    /// Starts `mail-api` and `mail-app` (configured with `config`) against `idp`.
     pub async fn serve(self, idp: TestIdp, config: MsalConfigBuilder) -> TestApp {
+        let api = ProtectedApi::new(&idp.issuer, &[MAIL_API_AUDIENCE]).await.expect("ProtectedApi::new");
+        let api_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mail_api = Url::parse(&format!("http://{}/", api_listener.local_addr().unwrap())).unwrap();
+        let api_router = mail_api::router(&api, mail_api::Mailboxes::default());
+        tokio::spawn(async move { axum::serve(api_listener, api_router).await.unwrap() });
+
         let msal = Msal::new(config.build().expect("valid test configuration")).await.expect("Msal::new");
-        let router = mail_app::router(&msal);
+        let router = mail_app::router(&msal, mail_api.clone());
         tokio::spawn(async move { axum::serve(self.listener, router).await.unwrap() });
-        TestApp { origin: self.origin, msal, idp }
+        TestApp { origin: self.origin, msal, idp, mail_api }
     }
 }
 
-/// A running `mail-app` and its provider.
+/// The audience of the mail API's access tokens at the test provider.
+pub const MAIL_API_AUDIENCE: &str = "api://mail-api";
+
+/// A running `mail-app`, the `mail-api` it calls, and their provider.
 #[derive(Debug)]
 pub struct TestApp {
     /// `http://127.0.0.1:<port>`.
@@ -61,6 +70,8 @@ pub struct TestApp {
     pub msal: Msal,
     /// The provider.
     pub idp: TestIdp,
+    /// The mail API's base URL.
+    pub mail_api: Url,
 }
 
 impl TestApp {
@@ -111,6 +122,20 @@ impl TestApp {
         assert_eq!(callback.status(), StatusCode::SEE_OTHER, "callback: {}", callback.text().await.unwrap());
         assert_eq!(location(&callback), return_url);
         response
+    }
+
+    /// The signed-in user's cache partition as MSAL JSON (`None` when the cache holds nothing for them).
+    pub async fn cached_tokens(&self, browser: &Browser) -> Option<serde_json::Value> {
+        let me = self.me(browser).await.expect("signed in");
+        let account = HomeAccountId::new(me["home_account_id"].as_str().unwrap());
+        let json = self.msal.token_cache().export_msal_json(&account).await.unwrap()?;
+        Some(serde_json::from_str(&json).unwrap())
+    }
+
+    /// The signed-in user's cache key.
+    pub async fn account(&self, browser: &Browser) -> HomeAccountId {
+        let me = self.me(browser).await.expect("signed in");
+        HomeAccountId::new(me["home_account_id"].as_str().unwrap())
     }
 
     /// `GET /me` as JSON, or the status when it is not 200.

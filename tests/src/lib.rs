@@ -5,6 +5,6 @@ pub mod app;
 pub mod browser;
 pub mod idp;
 
-pub use app::{AppListener, TestApp};
+pub use app::{AppListener, MAIL_API_AUDIENCE, TestApp};
 pub use browser::{AuthorizationResponse, Browser, location, set_cookies};
 pub use idp::TestIdp;

@@ -1,18 +1,59 @@
-//! The example web app: sign-in with msal-runtime and pages that show the signed-in user.
+//! The example web app: users sign in, read their mail and send mail through the mail API on their behalf.
 //!
-//! Its routes are a contract that scripts and tests drive (see shared/DESIGN.md): `GET /`, `GET /me`, and the
-//! runtime's `/auth/signin`, callback and `/auth/signout`.
+//! Its routes are a contract that scripts and tests drive (see shared/DESIGN.md): `GET /`, `GET /me`,
+//! `GET /mail` (needs `Mail.Read`), `GET /mail/compose` and `POST /mail/send` (need `Mail.Send`, which users
+//! are not asked for at sign-in), and the runtime's `/auth/signin`, callback and `/auth/signout`.
 
-use axum::response::Html;
-use axum::routing::get;
-use axum::{Json, Router};
-use html_escape::encode_text;
-use msal_runtime::{Msal, SignedInUser};
-use serde::Serialize;
+use std::time::Duration;
 
-/// The app's router, with the runtime's routes and layer installed.
-pub fn router(msal: &Msal) -> Router {
-    Router::new().route("/", get(home)).route("/me", get(me)).merge(msal.routes()).layer(msal.layer())
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::http::header::AUTHORIZATION;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use html_escape::{encode_double_quoted_attribute, encode_text};
+use msal_runtime::{AccessTokenFor, Msal, RequiredScopes, SignedInUser};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+/// `Mail.Read`: reading the inbox.
+#[derive(Debug)]
+pub struct MailRead;
+impl RequiredScopes for MailRead {
+    const SCOPES: &'static [&'static str] = &["Mail.Read"];
+}
+
+/// `Mail.Send`: sending mail.
+#[derive(Debug)]
+pub struct MailSend;
+impl RequiredScopes for MailSend {
+    const SCOPES: &'static [&'static str] = &["Mail.Send"];
+}
+
+#[derive(Debug, Clone)]
+struct AppState {
+    http: reqwest::Client,
+    mail_api: Url,
+}
+
+/// The app's router, with the runtime's routes and layer installed. `mail_api` is the mail API's base URL.
+pub fn router(msal: &Msal, mut mail_api: Url) -> Router {
+    // A base without a trailing slash would lose its last segment in `join`.
+    if !mail_api.path().ends_with('/') {
+        let path = format!("{}/", mail_api.path());
+        mail_api.set_path(&path);
+    }
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().expect("a default HTTP client");
+    Router::new()
+        .route("/", get(home))
+        .route("/me", get(me))
+        .route("/mail", get(inbox))
+        .route("/mail/compose", get(compose))
+        .route("/mail/send", post(send))
+        .with_state(AppState { http, mail_api })
+        .merge(msal.routes())
+        .layer(msal.layer())
 }
 
 /// `GET /`: the signed-in user's name, or a sign-in link.
@@ -20,6 +61,7 @@ async fn home(user: Option<SignedInUser>) -> Html<String> {
     let body = match user {
         Some(user) => format!(
             "<p>Signed in as <strong id=\"user\">{}</strong></p>\
+             <p><a href=\"/mail\">Inbox</a> · <a href=\"/mail/compose\">Write a message</a></p>\
              <form method=\"post\" action=\"/auth/signout\"><button>Sign out</button></form>",
             encode_text(user.name().unwrap_or(user.username())),
         ),
@@ -44,10 +86,110 @@ struct Me {
     home_account_id: String,
 }
 
+/// A message as the mail API lists it.
+#[derive(Deserialize)]
+struct InboxMessage {
+    from: String,
+    subject: String,
+    body: String,
+}
+
+/// `GET /mail`: the inbox, read through the mail API with a `Mail.Read` token.
+async fn inbox(token: AccessTokenFor<MailRead>, State(app): State<AppState>) -> Result<Html<String>, MailApiError> {
+    let messages: Vec<InboxMessage> = app
+        .http
+        .get(app.mail_api.join("messages").expect("a relative path"))
+        .header(AUTHORIZATION, token.authorization_header())
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let mut body = String::from("<p><a href=\"/mail/compose\">Write a message</a></p><ul id=\"inbox\">");
+    for message in &messages {
+        body.push_str(&format!(
+            "<li><strong>{}</strong> from {}<p>{}</p></li>",
+            encode_text(&message.subject),
+            encode_text(&message.from),
+            encode_text(&message.body)
+        ));
+    }
+    body.push_str("</ul>");
+    if messages.is_empty() {
+        body.push_str("<p id=\"empty\">No messages.</p>");
+    }
+    Ok(Html(page("Inbox", &body)))
+}
+
+/// `GET /mail/compose`: the form; asks for `Mail.Send` consent the first time.
+async fn compose(_token: AccessTokenFor<MailSend>) -> Html<String> {
+    let form = format!(
+        "<form method=\"post\" action=\"{}\">\
+         <label>To <input name=\"to\" required></label>\
+         <label>Subject <input name=\"subject\"></label>\
+         <label>Message <textarea name=\"body\"></textarea></label>\
+         <button>Send</button></form>",
+        encode_double_quoted_attribute("/mail/send")
+    );
+    Html(page("Write a message", &form))
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+struct Mail {
+    to: String,
+    subject: String,
+    body: String,
+}
+
+/// `POST /mail/send`: sends through the mail API with a `Mail.Send` token.
+async fn send(
+    token: AccessTokenFor<MailSend>,
+    State(app): State<AppState>,
+    Form(mail): Form<Mail>,
+) -> Result<Redirect, MailApiError> {
+    app.http
+        .post(app.mail_api.join("messages").expect("a relative path"))
+        .header(AUTHORIZATION, token.authorization_header())
+        .json(&mail)
+        .send()
+        .await?
+        .error_for_status()?;
+    Ok(Redirect::to("/mail"))
+}
+
+/// The mail API failed or could not be reached.
+#[derive(Debug)]
+struct MailApiError(reqwest::Error);
+
+impl From<reqwest::Error> for MailApiError {
+    fn from(error: reqwest::Error) -> Self {
+        Self(error)
+    }
+}
+
+impl IntoResponse for MailApiError {
+    fn into_response(self) -> Response {
+        tracing::warn!(error = %self.0, "the mail API failed");
+        let status = match self.0.status() {
+            Some(status) if status.is_client_error() => StatusCode::BAD_REQUEST,
+            _ => StatusCode::BAD_GATEWAY,
+        };
+        (
+            status,
+            Html(page(
+                "Mail is unavailable",
+                "<p>The mail service could not handle the request. Please try again.</p>",
+            )),
+        )
+            .into_response()
+    }
+}
+
 fn page(title: &str, body: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title></head>\
-         <body><h1>Mail</h1>{body}</body></html>\n",
+         <body><h1>{}</h1>{body}</body></html>\n",
+        encode_text(title),
         encode_text(title)
     )
 }

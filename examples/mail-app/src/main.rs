@@ -1,5 +1,5 @@
 //! `cargo run -p mail-app`: configuration from the environment (see the README), listening on `APP_ADDR`
-//! (default `127.0.0.1:3000`).
+//! (default `127.0.0.1:3000`), calling the mail API at `MAIL_API_URL` (default `http://127.0.0.1:3001`).
 
 use std::process::ExitCode;
 
@@ -18,6 +18,14 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let mail_api = std::env::var("MAIL_API_URL").unwrap_or_else(|_| "http://127.0.0.1:3001".to_owned());
+    let mail_api = match url::Url::parse(&mail_api) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") => url,
+        _ => {
+            eprintln!("mail-app: MAIL_API_URL={mail_api:?} is not an http(s) URL");
+            return ExitCode::from(2);
+        }
+    };
     let addr = std::env::var("APP_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".to_owned());
     let listener = match tokio::net::TcpListener::bind(&addr).await {
         Ok(listener) => listener,
@@ -30,7 +38,8 @@ async fn main() -> ExitCode {
     let shutdown = async {
         tokio::signal::ctrl_c().await.ok();
     };
-    if let Err(error) = axum::serve(listener, mail_app::router(&msal)).with_graceful_shutdown(shutdown).await {
+    if let Err(error) = axum::serve(listener, mail_app::router(&msal, mail_api)).with_graceful_shutdown(shutdown).await
+    {
         eprintln!("mail-app: {error}");
         return ExitCode::FAILURE;
     }

@@ -10,12 +10,25 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub(crate) use partition::{GrantType, Issued};
+pub(crate) use schema::AccountEntry;
 pub use schema::CachePartition;
 pub use store::StoreError;
 pub(crate) use store::{Saved, Stored, TokenStore};
 
 use crate::account::HomeAccountId;
 use memory::MemoryTokenStore;
+
+/// Why an MSAL cache could not be imported.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ImportError {
+    /// Not MSAL cache JSON (or an entry of the wrong shape).
+    #[error("not an MSAL token cache: {0}")]
+    Json(#[source] serde_json::Error),
+    /// The store failed.
+    #[error(transparent)]
+    Store(StoreError),
+}
 
 /// How many times a read-modify-write is retried when other writers of the same user keep winning.
 const MAX_UPDATE_ATTEMPTS: usize = 32;
@@ -50,18 +63,38 @@ impl TokenCache {
     pub(crate) async fn update<R>(
         &self,
         key: &HomeAccountId,
-        mut change: impl FnMut(&mut CachePartition) -> R,
+        change: impl FnMut(&mut CachePartition) -> R,
     ) -> Result<R, StoreError> {
+        let updated = self.update_inner(key, true, change).await?;
+        Ok(updated.expect("an absent partition is created"))
+    }
+
+    /// Like [`update`](Self::update), but only while the partition exists: tokens refreshed for a user who
+    /// signed out meanwhile are dropped rather than written back. `None` when the partition is absent.
+    pub(crate) async fn update_existing<R>(
+        &self,
+        key: &HomeAccountId,
+        change: impl FnMut(&mut CachePartition) -> R,
+    ) -> Result<Option<R>, StoreError> {
+        self.update_inner(key, false, change).await
+    }
+
+    async fn update_inner<R>(
+        &self,
+        key: &HomeAccountId,
+        create: bool,
+        mut change: impl FnMut(&mut CachePartition) -> R,
+    ) -> Result<Option<R>, StoreError> {
         for _ in 0..MAX_UPDATE_ATTEMPTS {
-            let current = self.store.load(key).await?;
-            let (expected, mut partition) = match current {
+            let (expected, mut partition) = match self.store.load(key).await? {
                 Some(stored) => (Some(stored.version), CachePartition::clone(&stored.partition)),
-                None => (None, CachePartition::default()),
+                None if create => (None, CachePartition::default()),
+                None => return Ok(None),
             };
             let result = change(&mut partition);
             let expires_at = unix_now() + self.partition_lifetime.as_secs();
             match self.store.save(key, expected, Arc::new(partition), expires_at).await? {
-                Saved::Stored { .. } => return Ok(result),
+                Saved::Stored { .. } => return Ok(Some(result)),
                 Saved::Conflict => tokio::task::yield_now().await,
             }
         }
@@ -83,6 +116,26 @@ impl TokenCache {
         self.store.count().await
     }
 
+    /// Imports a token cache serialized by an MSAL library (for example MSAL Python's
+    /// `SerializableTokenCache.serialize()`): each user's entries go to their partition, replacing entries
+    /// with the same keys. Returns how many users were imported. The JSON holds tokens: handle it as a secret.
+    pub async fn import_msal_json(&self, json: &str) -> Result<usize, ImportError> {
+        let partitions = CachePartition::from_msal_json(json).map_err(ImportError::Json)?.split_by_account();
+        let count = partitions.len();
+        for (home_account_id, imported) in partitions {
+            self.update(&HomeAccountId::new(home_account_id), |partition| {
+                partition.access_tokens.extend(imported.access_tokens.clone());
+                partition.refresh_tokens.extend(imported.refresh_tokens.clone());
+                partition.id_tokens.extend(imported.id_tokens.clone());
+                partition.accounts.extend(imported.accounts.clone());
+                partition.app_metadata.extend(imported.app_metadata.clone());
+            })
+            .await
+            .map_err(ImportError::Store)?;
+        }
+        Ok(count)
+    }
+
     /// The user's partition as MSAL JSON, readable by MSAL libraries (for example MSAL Python's
     /// `SerializableTokenCache.deserialize`). It contains the user's tokens: handle it as a secret.
     pub async fn export_msal_json(&self, key: &HomeAccountId) -> Result<Option<String>, StoreError> {
@@ -97,7 +150,7 @@ pub(crate) fn unix_now() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cache::partition::tests::{identity, response};
+    use crate::cache::partition::tests::{account, response};
     use crate::scope::ScopeSet;
 
     fn cache(max_users: usize) -> TokenCache {
@@ -109,10 +162,10 @@ mod tests {
     }
 
     async fn write(cache: &TokenCache, user: &str, token: &str, scope: &str) {
-        let identity = identity(user);
+        let account = account(user);
         let requested = ScopeSet::parse(scope).unwrap();
         let issued = Issued {
-            identity: &identity,
+            account: &account,
             client_id: "client",
             requested: &requested,
             grant_type: GrantType::RefreshToken,
@@ -174,6 +227,27 @@ mod tests {
         }
         let stored = cache.load(&key("alice")).await.unwrap().unwrap();
         assert_eq!(stored.partition.access_tokens.len(), 64);
+    }
+
+    #[tokio::test]
+    async fn update_existing_never_recreates_a_removed_partition() {
+        let cache = cache(10);
+        assert_eq!(cache.update_existing(&key("alice"), |_| ()).await.unwrap(), None);
+        assert!(!cache.contains_account(&key("alice")).await.unwrap());
+        write(&cache, "alice", "t", "Mail.Read").await;
+        assert_eq!(cache.update_existing(&key("alice"), |p| p.access_tokens.len()).await.unwrap(), Some(1));
+    }
+
+    #[tokio::test]
+    async fn exported_json_imports_back_into_another_cache() {
+        let cache = cache(10);
+        write(&cache, "alice", "secret-at", "Mail.Read").await;
+        write(&cache, "bob", "bobs-at", "Mail.Read").await;
+        let alice = cache.export_msal_json(&key("alice")).await.unwrap().unwrap();
+        let other = super::tests::cache(10);
+        assert_eq!(other.import_msal_json(&alice).await.unwrap(), 1);
+        assert_eq!(other.export_msal_json(&key("alice")).await.unwrap().unwrap(), alice);
+        assert!(matches!(other.import_msal_json("{\"AccessToken\": 1}").await, Err(ImportError::Json(_))));
     }
 
     #[tokio::test]

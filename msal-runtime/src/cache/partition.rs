@@ -1,6 +1,5 @@
 //! MSAL's rules for one user's partition: what a token response writes, and which cached token serves a request.
 
-use crate::account::AccountIdentity;
 use crate::cache::schema::{
     AccessTokenEntry, AccountEntry, AppMetadataEntry, CachePartition, IdTokenEntry, RefreshTokenEntry,
 };
@@ -28,7 +27,8 @@ pub(crate) enum GrantType {
 /// Everything needed to record a token response besides the response itself.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Issued<'a> {
-    pub(crate) identity: &'a AccountIdentity,
+    /// The account the tokens belong to (from the sign-in's ID token, or as cached for a refresh).
+    pub(crate) account: &'a AccountEntry,
     pub(crate) client_id: &'a str,
     pub(crate) requested: &'a ScopeSet,
     pub(crate) grant_type: GrantType,
@@ -39,11 +39,11 @@ impl CachePartition {
     /// Writes a token response: the access token (replacing cached ones whose scopes overlap it), a rotated
     /// refresh token (replacing the old one in the same write), the ID token, the account and app metadata.
     pub(crate) fn record(&mut self, issued: &Issued<'_>, response: &TokenResponse) {
-        let identity = issued.identity;
+        let identity = issued.account;
         let home = identity.home_account_id.as_str();
         let now = issued.now;
         let granted = response.granted_scopes(issued.requested);
-        let expires_in = response.expires_in.unwrap_or(DEFAULT_EXPIRES_IN_SECS);
+        let expires_in = access_token_lifetime(response);
         let refresh_on = response
             .refresh_in
             .map(|refresh_in| now + refresh_in)
@@ -101,10 +101,10 @@ impl CachePartition {
             self.id_tokens.insert(entry.key(), entry);
         }
 
-        let source = (issued.grant_type == GrantType::AuthorizationCode).then_some("authorization_code");
-        let account = AccountEntry::from_identity(identity, source);
-        let account_source = self.accounts.get(&account.key()).and_then(|old| old.account_source.clone());
-        let account = AccountEntry { account_source: account.account_source.or(account_source), ..account };
+        let mut account = identity.clone();
+        if issued.grant_type == GrantType::AuthorizationCode {
+            account.account_source = Some("authorization_code".to_owned());
+        }
         self.accounts.insert(account.key(), account);
 
         let metadata = AppMetadataEntry {
@@ -117,11 +117,17 @@ impl CachePartition {
     }
 
     /// A cached access token of this client covering `scopes` (the request without reserved scopes) and valid
-    /// for more than the 5-minute buffer.
-    pub(crate) fn find_access_token(&self, client_id: &str, scopes: &ScopeSet, now: u64) -> Option<&AccessTokenEntry> {
+    /// for more than `min_remaining` seconds (normally [`EXPIRY_BUFFER_SECS`]).
+    pub(crate) fn find_access_token(
+        &self,
+        client_id: &str,
+        scopes: &ScopeSet,
+        now: u64,
+        min_remaining: u64,
+    ) -> Option<&AccessTokenEntry> {
         self.access_tokens.values().find(|entry| {
             entry.client_id == client_id
-                && entry.expires_on > now + EXPIRY_BUFFER_SECS
+                && entry.expires_on > now + min_remaining
                 && entry.target.is_superset_of(scopes)
         })
     }
@@ -131,10 +137,20 @@ impl CachePartition {
         self.refresh_tokens.values().find(|entry| entry.client_id == client_id)
     }
 
+    /// The account entry of the partition's user.
+    pub(crate) fn account(&self) -> Option<&AccountEntry> {
+        self.accounts.values().next()
+    }
+
     /// The user's latest ID token for this client.
     pub(crate) fn id_token(&self, client_id: &str) -> Option<&IdTokenEntry> {
         self.id_tokens.values().find(|entry| entry.client_id == client_id)
     }
+}
+
+/// How long a new access token lives: `expires_in`, or MSAL's default when the provider left it out.
+pub(crate) fn access_token_lifetime(response: &TokenResponse) -> u64 {
+    response.expires_in.unwrap_or(DEFAULT_EXPIRES_IN_SECS)
 }
 
 /// Whether a new token supersedes an old one: they share a resource scope, or both carry only the reserved
@@ -148,8 +164,12 @@ fn scopes_overlap(old: &ScopeSet, new: &ScopeSet) -> bool {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::account::{AuthorityType, HomeAccountId};
+    use crate::account::{AccountIdentity, AuthorityType, HomeAccountId};
     use crate::secret::Secret;
+
+    pub(crate) fn account(home: &str) -> AccountEntry {
+        AccountEntry::from_identity(&identity(home))
+    }
 
     pub(crate) fn identity(home: &str) -> AccountIdentity {
         AccountIdentity {
@@ -189,10 +209,10 @@ pub(crate) mod tests {
     const NOW: u64 = 1_800_000_000;
 
     fn record(partition: &mut CachePartition, token: &str, scope: &str, expires_in: u64) {
-        let identity = identity("alice.tenant");
+        let account = account("alice.tenant");
         let requested = scopes(scope);
         let issued = Issued {
-            identity: &identity,
+            account: &account,
             client_id: "client",
             requested: &requested,
             grant_type: GrantType::RefreshToken,
@@ -205,7 +225,7 @@ pub(crate) mod tests {
     fn records_every_entity_with_msal_keys() {
         let mut partition = CachePartition::default();
         record(&mut partition, "at-1", "openid profile Mail.Read", 3600);
-        let at = partition.find_access_token("client", &scopes("mail.read"), NOW).unwrap();
+        let at = partition.find_access_token("client", &scopes("mail.read"), NOW, EXPIRY_BUFFER_SECS).unwrap();
         assert_eq!(at.secret.expose(), "at-1");
         assert_eq!(at.expires_on, NOW + 3600);
         assert_eq!(
@@ -222,13 +242,31 @@ pub(crate) mod tests {
     fn serves_only_supersets_valid_beyond_the_buffer() {
         let mut partition = CachePartition::default();
         record(&mut partition, "at-1", "Mail.Read Mail.Send", 3600);
-        assert!(partition.find_access_token("client", &scopes("MAIL.SEND"), NOW).is_some());
-        assert!(partition.find_access_token("client", &scopes("Mail.Read Calendars.Read"), NOW).is_none());
-        assert!(partition.find_access_token("other-client", &scopes("Mail.Read"), NOW).is_none());
+        assert!(partition.find_access_token("client", &scopes("MAIL.SEND"), NOW, EXPIRY_BUFFER_SECS).is_some());
         assert!(
-            partition.find_access_token("client", &scopes("Mail.Read"), NOW + 3600 - EXPIRY_BUFFER_SECS - 1).is_some()
+            partition
+                .find_access_token("client", &scopes("Mail.Read Calendars.Read"), NOW, EXPIRY_BUFFER_SECS)
+                .is_none()
         );
-        assert!(partition.find_access_token("client", &scopes("Mail.Read"), NOW + 3600 - EXPIRY_BUFFER_SECS).is_none());
+        assert!(partition.find_access_token("other-client", &scopes("Mail.Read"), NOW, EXPIRY_BUFFER_SECS).is_none());
+        assert!(
+            partition
+                .find_access_token(
+                    "client",
+                    &scopes("Mail.Read"),
+                    NOW + 3600 - EXPIRY_BUFFER_SECS - 1,
+                    EXPIRY_BUFFER_SECS
+                )
+                .is_some()
+        );
+        assert!(
+            partition
+                .find_access_token("client", &scopes("Mail.Read"), NOW + 3600 - EXPIRY_BUFFER_SECS, EXPIRY_BUFFER_SECS)
+                .is_none()
+        );
+        // Within the buffer but unexpired: found only when the caller accepts that (provider outage).
+        assert!(partition.find_access_token("client", &scopes("Mail.Read"), NOW + 3599, 0).is_some());
+        assert!(partition.find_access_token("client", &scopes("Mail.Read"), NOW + 3600, 0).is_none());
     }
 
     #[test]
@@ -248,9 +286,12 @@ pub(crate) mod tests {
     fn long_lived_tokens_get_a_proactive_refresh_time() {
         let mut partition = CachePartition::default();
         record(&mut partition, "long", "Mail.Read", 4 * 3600);
-        let at = partition.find_access_token("client", &scopes("Mail.Read"), NOW).unwrap();
+        let at = partition.find_access_token("client", &scopes("Mail.Read"), NOW, EXPIRY_BUFFER_SECS).unwrap();
         assert_eq!(at.refresh_on, Some(NOW + 2 * 3600));
         record(&mut partition, "short", "Mail.Read", 3600);
-        assert_eq!(partition.find_access_token("client", &scopes("Mail.Read"), NOW).unwrap().refresh_on, None);
+        assert_eq!(
+            partition.find_access_token("client", &scopes("Mail.Read"), NOW, EXPIRY_BUFFER_SECS).unwrap().refresh_on,
+            None
+        );
     }
 }

@@ -147,7 +147,7 @@ impl AccountEntry {
         key(&[&self.home_account_id, &self.environment, &self.realm])
     }
 
-    pub(crate) fn from_identity(identity: &AccountIdentity, account_source: Option<&str>) -> Self {
+    pub(crate) fn from_identity(identity: &AccountIdentity) -> Self {
         Self {
             home_account_id: identity.home_account_id.as_str().to_owned(),
             environment: identity.environment.clone(),
@@ -157,7 +157,7 @@ impl AccountEntry {
             authority_type: identity.authority_type,
             name: identity.name.clone(),
             client_info: identity.client_info.clone(),
-            account_source: account_source.map(str::to_owned),
+            account_source: None,
             other: OtherFields::new(),
         }
     }
@@ -180,11 +180,27 @@ impl CachePartition {
         serde_json::from_str(json)
     }
 
-    pub(crate) fn is_empty(&self) -> bool {
-        self.access_tokens.is_empty()
-            && self.refresh_tokens.is_empty()
-            && self.id_tokens.is_empty()
-            && self.accounts.is_empty()
+    /// Splits a whole MSAL cache (many users) into one partition per home account id. Entries of no user
+    /// (app-only tokens) are dropped; app metadata goes to every partition.
+    pub(crate) fn split_by_account(self) -> BTreeMap<String, CachePartition> {
+        let mut by_account: BTreeMap<String, CachePartition> = BTreeMap::new();
+        for (key, entry) in self.access_tokens {
+            by_account.entry(entry.home_account_id.clone()).or_default().access_tokens.insert(key, entry);
+        }
+        for (key, entry) in self.refresh_tokens {
+            by_account.entry(entry.home_account_id.clone()).or_default().refresh_tokens.insert(key, entry);
+        }
+        for (key, entry) in self.id_tokens {
+            by_account.entry(entry.home_account_id.clone()).or_default().id_tokens.insert(key, entry);
+        }
+        for (key, entry) in self.accounts {
+            by_account.entry(entry.home_account_id.clone()).or_default().accounts.insert(key, entry);
+        }
+        by_account.remove("");
+        for partition in by_account.values_mut() {
+            partition.app_metadata = self.app_metadata.clone();
+        }
+        by_account
     }
 }
 
@@ -309,6 +325,20 @@ mod tests {
         let original: serde_json::Value = serde_json::from_str(MSAL_PYTHON_CACHE).unwrap();
         let written: serde_json::Value = serde_json::from_str(&partition.to_msal_json()).unwrap();
         assert_eq!(written, original);
+    }
+
+    #[test]
+    fn a_cache_of_several_users_splits_into_partitions() {
+        let mut two_users: serde_json::Value = serde_json::from_str(MSAL_PYTHON_CACHE).unwrap();
+        let mut other = two_users["AccessToken"].as_object().unwrap().values().next().unwrap().clone();
+        other["home_account_id"] = "bob.utid".into();
+        two_users["AccessToken"]["bob-key"] = other;
+        let partitions = CachePartition::from_msal_json(&two_users.to_string()).unwrap().split_by_account();
+        assert_eq!(partitions.keys().collect::<Vec<_>>(), ["bob.utid", "uid.utid"]);
+        assert_eq!(partitions["bob.utid"].access_tokens.len(), 1);
+        assert!(partitions["bob.utid"].refresh_tokens.is_empty());
+        assert_eq!(partitions["uid.utid"].refresh_tokens.len(), 1);
+        assert_eq!(partitions["uid.utid"].app_metadata.len(), 1);
     }
 
     #[test]

@@ -1,7 +1,11 @@
 //! axum extractors.
 
+mod access_token_for;
+mod bearer;
 mod signed_in_user;
 
+pub use access_token_for::{AccessTokenFor, RequiredScopes, TokenRejection, TokenRejectionReason};
+pub use bearer::{Bearer, BearerRejection};
 pub use signed_in_user::{SignInRequired, SignedInUser};
 
 use http::request::Parts;

@@ -75,12 +75,12 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for SignedInUser {
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Option<Self>, Self::Rejection> {
         let msal = super::msal(parts).ok_or(SignInRequired::LayerMissing)?;
         Ok(msal.session(&parts.headers).map(|(_, record)| {
-            let account = record.account;
+            let account = &record.account;
             SignedInUser {
-                name: account.name,
-                username: account.username,
-                subject: account.subject,
-                home_account_id: account.home_account_id,
+                name: account.name.clone(),
+                username: account.username.clone(),
+                subject: account.subject.clone(),
+                home_account_id: account.home_account_id.clone(),
             }
         }))
     }

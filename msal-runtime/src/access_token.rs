@@ -1,0 +1,64 @@
+//! [`AccessToken`]: what a handler gets to call an API on the user's behalf.
+
+use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use http::HeaderValue;
+
+use crate::secret::Secret;
+
+/// A valid access token of the signed-in user for the scopes the handler asked for.
+///
+/// `Debug` prints `[redacted]`; there is no `Display` and no `Serialize`, so it cannot end up in a log line,
+/// a cookie or a response by accident (SECURITY.md §21).
+#[derive(Clone)]
+pub struct AccessToken {
+    secret: Secret,
+    expires_on: u64,
+}
+
+impl AccessToken {
+    pub(crate) fn new(secret: Secret, expires_on: u64) -> Self {
+        Self { secret, expires_on }
+    }
+
+    /// The token itself, to send as `Authorization: Bearer <token>`.
+    pub fn secret(&self) -> &str {
+        self.secret.expose()
+    }
+
+    /// `Bearer <token>` as an `Authorization` header value, marked sensitive so that HTTP libraries do not
+    /// log it.
+    pub fn authorization_header(&self) -> HeaderValue {
+        let mut value = HeaderValue::from_str(&format!("Bearer {}", self.secret.expose()))
+            .expect("access tokens are checked to be visible ASCII when received");
+        value.set_sensitive(true);
+        value
+    }
+
+    /// When the token expires.
+    pub fn expires_on(&self) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(self.expires_on)
+    }
+}
+
+impl fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AccessToken").field("secret", &"[redacted]").field("expires_on", &self.expires_on).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn never_prints_the_secret() {
+        let token = AccessToken::new(Secret::new("eyJ.secret.sig"), 1_800_000_000);
+        let debug = format!("{token:?}");
+        assert!(!debug.contains("eyJ") && debug.contains("[redacted]"), "{debug}");
+        assert!(token.authorization_header().is_sensitive());
+        assert_eq!(token.authorization_header(), "Bearer eyJ.secret.sig");
+        assert_eq!(token.secret(), "eyJ.secret.sig");
+    }
+}

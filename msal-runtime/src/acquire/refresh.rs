@@ -1,0 +1,188 @@
+//! Buying a token with the refresh token: coalesced per user and scope set, serialised per user, retried once,
+//! and written back atomically with the rotated refresh token.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::FutureExt;
+
+use crate::access_token::AccessToken;
+use crate::account::{HomeAccountId, identify};
+use crate::acquire::error::{AcquireError, InteractionReason, InvalidResponse, classify};
+use crate::cache::partition::{EXPIRY_BUFFER_SECS, access_token_lifetime};
+use crate::cache::{AccountEntry, GrantType, Issued, unix_now};
+use crate::id_token::{Expect, IdTokenError};
+use crate::msal::Msal;
+use crate::scope::{Scope, ScopeSet};
+use crate::secret::Secret;
+use crate::token_endpoint::{TokenError, TokenResponse};
+
+/// The longest wait inside a request before the single retry; a longer `Retry-After` fails the request
+/// (the next one after that time succeeds).
+const MAX_INLINE_WAIT: Duration = Duration::from_secs(2);
+
+/// The pause before retrying after a 5xx or a refused connection (SECURITY.md §24).
+const RETRY_PAUSE: Duration = Duration::from_secs(1);
+
+impl Msal {
+    /// Joins the refresh in flight for this user and scope set, or starts one.
+    pub(super) async fn refresh_coalesced(
+        &self,
+        account: &HomeAccountId,
+        scopes: &ScopeSet,
+    ) -> Result<AccessToken, AcquireError> {
+        let key = (account.clone(), scopes.clone());
+        let in_flight = {
+            let mut in_flight = self.inner.acquisition.in_flight.lock();
+            match in_flight.get(&key) {
+                Some(shared) => shared.clone(),
+                None => {
+                    let msal = self.clone();
+                    let (account, scopes) = key.clone();
+                    // A task of its own: a refresh cancelled halfway (the request that started it went away)
+                    // could lose a rotated refresh token that the provider has already issued.
+                    let task = tokio::spawn(async move {
+                        let outcome = msal.refresh(&account, &scopes).await;
+                        msal.inner.acquisition.in_flight.lock().remove(&(account, scopes));
+                        outcome
+                    });
+                    let shared = async move {
+                        task.await.unwrap_or_else(|_| Err(AcquireError::ProviderUnavailable { retry_after: None }))
+                    }
+                    .boxed()
+                    .shared();
+                    in_flight.insert(key, shared.clone());
+                    shared
+                }
+            }
+        };
+        in_flight.await
+    }
+
+    /// One refresh for `account`, under the user's lock.
+    async fn refresh(&self, account: &HomeAccountId, scopes: &ScopeSet) -> Result<AccessToken, AcquireError> {
+        let inner = &self.inner;
+        let client_id = &inner.config.client_id;
+        let lock = inner.acquisition.user_lock(account);
+        let _refreshing = lock.lock().await;
+
+        let stored = inner
+            .cache
+            .load(account)
+            .await
+            .map_err(AcquireError::cache)?
+            .ok_or(AcquireError::interaction(InteractionReason::NoCachedTokens))?;
+        // The refresh that held the lock before may have bought this very token.
+        let now = unix_now();
+        if let Some(entry) = stored.partition.find_access_token(client_id, scopes, now, EXPIRY_BUFFER_SECS)
+            && entry.refresh_on.is_none_or(|refresh_on| now < refresh_on)
+        {
+            return Ok(AccessToken::new(entry.secret.clone(), entry.expires_on));
+        }
+        let refresh_token = stored
+            .partition
+            .refresh_token(client_id)
+            .map(|entry| entry.secret.clone())
+            .ok_or(AcquireError::interaction(InteractionReason::NoRefreshToken))?;
+        let cached_account =
+            stored.partition.account().cloned().ok_or(AcquireError::interaction(InteractionReason::NoCachedTokens))?;
+        drop(stored);
+
+        let throttle = &inner.acquisition.throttle;
+        throttle.check(account, scopes, &refresh_token)?;
+        let request_scopes = self.refresh_request_scopes(scopes);
+        let tokens = match self.refresh_with_one_retry(&refresh_token, &request_scopes).await {
+            Ok(tokens) => tokens,
+            Err(error) => {
+                let error = classify(error);
+                throttle.remember(account, scopes, &refresh_token, &error);
+                tracing::info!(%error, home_account_id = %account, scopes = ?scopes, "refresh failed");
+                return Err(error);
+            }
+        };
+
+        let now = unix_now();
+        let account_entry = match &tokens.id_token {
+            Some(id_token) => self.check_refreshed_id_token(account, id_token, &tokens, &cached_account, now).await?,
+            None => cached_account,
+        };
+        let issued = Issued {
+            account: &account_entry,
+            client_id,
+            requested: &request_scopes,
+            grant_type: GrantType::RefreshToken,
+            now,
+        };
+        // Written only if the user still has a partition: a sign-out during the refresh wins.
+        inner
+            .cache
+            .update_existing(account, |partition| partition.record(&issued, &tokens))
+            .await
+            .map_err(AcquireError::cache)?
+            .ok_or(AcquireError::interaction(InteractionReason::NoCachedTokens))?;
+        Ok(AccessToken::new(tokens.access_token.clone(), now + access_token_lifetime(&tokens)))
+    }
+
+    /// What to ask for when refreshing. Entra (MSAL): the scopes plus `openid profile offline_access`. Other
+    /// providers: the scopes plus `openid`, since asking a standard provider for `offline_access` or
+    /// `profile` it did not grant is an `invalid_scope` error (RFC 6749 §6).
+    fn refresh_request_scopes(&self, scopes: &ScopeSet) -> ScopeSet {
+        if self.inner.config.authority.is_entra() {
+            ScopeSet::reserved().union(scopes)
+        } else {
+            let mut request = scopes.clone();
+            request.insert(Scope::new("openid").expect("openid is a scope"));
+            request
+        }
+    }
+
+    /// One retry after a 5xx or 429 (after `Retry-After` when it is short) or a refused connection. A timeout
+    /// is not retried: the provider may have rotated the refresh token already, and re-sending the old one
+    /// would make it revoke the grant.
+    async fn refresh_with_one_retry(
+        &self,
+        refresh_token: &Secret,
+        scopes: &ScopeSet,
+    ) -> Result<TokenResponse, TokenError> {
+        let endpoint = &self.inner.token_endpoint;
+        let pause = match endpoint.refresh(refresh_token, scopes).await {
+            Err(TokenError::Unavailable { status, retry_after }) => match retry_after {
+                Some(wait) if wait > MAX_INLINE_WAIT => return Err(TokenError::Unavailable { status, retry_after }),
+                Some(wait) => wait,
+                None => RETRY_PAUSE,
+            },
+            Err(TokenError::Http(error)) if error.is_connect() => RETRY_PAUSE,
+            outcome => return outcome,
+        };
+        tokio::time::sleep(pause).await;
+        endpoint.refresh(refresh_token, scopes).await
+    }
+
+    /// An ID token from a refresh is validated like one from sign-in, except for the nonce, and must name the
+    /// same account (SECURITY.md §14). Its account entry replaces the cached one, keeping how it was first
+    /// established.
+    async fn check_refreshed_id_token(
+        &self,
+        account: &HomeAccountId,
+        id_token: &Secret,
+        tokens: &TokenResponse,
+        cached: &AccountEntry,
+        now: u64,
+    ) -> Result<AccountEntry, AcquireError> {
+        let inner = &self.inner;
+        let invalid = |error: IdTokenError| AcquireError::InvalidResponse(Arc::new(InvalidResponse::IdToken(error)));
+        let claims = inner
+            .id_token_rules
+            .validate(&inner.keys, id_token.expose(), Expect::Refresh, now as i64)
+            .await
+            .map_err(invalid)?;
+        let identity = identify(&inner.config.authority, &claims, tokens.client_info.as_deref())
+            .map_err(|_| invalid(IdTokenError::DifferentUser))?;
+        if identity.home_account_id != *account {
+            return Err(invalid(IdTokenError::DifferentUser));
+        }
+        let mut entry = AccountEntry::from_identity(&identity);
+        entry.account_source = cached.account_source.clone();
+        Ok(entry)
+    }
+}

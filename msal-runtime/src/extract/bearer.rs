@@ -1,0 +1,121 @@
+//! [`Bearer`]: the caller of a web API, with a validated access token carrying the required scopes.
+//! Failures answer as RFC 6750 §3 says: 401 with `WWW-Authenticate: Bearer` (and `error="invalid_token"` when
+//! a token was sent), 403 `insufficient_scope` naming the scopes, 400 `invalid_request`.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::ops::Deref;
+
+use axum::extract::FromRequestParts;
+use axum::response::{IntoResponse, Response};
+use http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
+use http::request::Parts;
+use http::{HeaderValue, StatusCode};
+
+use crate::extract::RequiredScopes;
+use crate::protected_api::{ApiCaller, BearerError, ProtectedApi};
+use crate::scope::ScopeSet;
+
+/// The validated caller of an API route that requires `R`'s scopes. Requires [`ProtectedApi::layer`].
+pub struct Bearer<R: RequiredScopes> {
+    caller: ApiCaller,
+    scopes: PhantomData<fn() -> R>,
+}
+
+impl<R: RequiredScopes> Deref for Bearer<R> {
+    type Target = ApiCaller;
+
+    fn deref(&self) -> &ApiCaller {
+        &self.caller
+    }
+}
+
+impl<R: RequiredScopes> fmt::Debug for Bearer<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Bearer").field(&self.caller).finish()
+    }
+}
+
+/// Why an API request was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BearerRejection {
+    /// No `Authorization: Bearer` header.
+    #[error("a bearer access token is required")]
+    Missing,
+    /// The `Authorization` header is not one `Bearer <token>`.
+    #[error("the Authorization header is malformed")]
+    MalformedHeader,
+    /// The token is invalid.
+    #[error("{0}")]
+    InvalidToken(BearerError),
+    /// The token lacks scopes.
+    #[error("the access token lacks the scopes {required}")]
+    InsufficientScope {
+        /// The scopes the route requires.
+        required: String,
+    },
+    /// `ProtectedApi::layer()` does not wrap the route.
+    #[error("can't validate bearer tokens: is `ProtectedApi::layer()` installed on this router?")]
+    LayerMissing,
+    /// A [`RequiredScopes`] implementation lists an invalid scope.
+    #[error("a RequiredScopes implementation lists an invalid scope")]
+    InvalidScopes,
+}
+
+impl IntoResponse for BearerRejection {
+    fn into_response(self) -> Response {
+        let (status, challenge) = match &self {
+            BearerRejection::Missing => (StatusCode::UNAUTHORIZED, "Bearer".to_owned()),
+            BearerRejection::MalformedHeader => {
+                (StatusCode::BAD_REQUEST, "Bearer error=\"invalid_request\"".to_owned())
+            }
+            BearerRejection::InvalidToken(error) => {
+                (StatusCode::UNAUTHORIZED, format!("Bearer error=\"invalid_token\", error_description=\"{error}\""))
+            }
+            BearerRejection::InsufficientScope { required } => {
+                (StatusCode::FORBIDDEN, format!("Bearer error=\"insufficient_scope\", scope=\"{required}\""))
+            }
+            BearerRejection::LayerMissing | BearerRejection::InvalidScopes => {
+                tracing::error!("{self}");
+                return (StatusCode::INTERNAL_SERVER_ERROR, self.to_string()).into_response();
+            }
+        };
+        let mut response = (status, self.to_string()).into_response();
+        let challenge = HeaderValue::from_str(&challenge).unwrap_or(HeaderValue::from_static("Bearer"));
+        response.headers_mut().insert(WWW_AUTHENTICATE, challenge);
+        response
+    }
+}
+
+impl<S: Send + Sync, R: RequiredScopes> FromRequestParts<S> for Bearer<R> {
+    type Rejection = BearerRejection;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let api = parts.extensions.get::<ProtectedApi>().ok_or(BearerRejection::LayerMissing)?;
+        let required = ScopeSet::from_strs(R::SCOPES.iter().copied()).map_err(|_| BearerRejection::InvalidScopes)?;
+        let mut headers = parts.headers.get_all(AUTHORIZATION).iter();
+        let (Some(header), None) = (headers.next(), headers.next()) else {
+            return Err(if parts.headers.contains_key(AUTHORIZATION) {
+                BearerRejection::MalformedHeader
+            } else {
+                BearerRejection::Missing
+            });
+        };
+        let token = header
+            .to_str()
+            .ok()
+            .and_then(|value| value.split_once(' '))
+            .filter(|(scheme, token)| scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty())
+            .map(|(_, token)| token.trim())
+            .ok_or(BearerRejection::MalformedHeader)?;
+        let caller = api.validate(token).await.map_err(|error| {
+            tracing::info!(%error, "bearer token refused");
+            BearerRejection::InvalidToken(error)
+        })?;
+        if !caller.scopes().is_superset_of(&required) {
+            return Err(BearerRejection::InsufficientScope { required: required.to_scope_string() });
+        }
+        Ok(Self { caller, scopes: PhantomData })
+    }
+}
