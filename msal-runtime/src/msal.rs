@@ -114,7 +114,9 @@ impl Msal {
             cookie::Key::from(&random_bytes::<{ crate::config::COOKIE_KEY_LEN }>())
         });
         let cache = match config.token_cache {
-            TokenCacheSetting::Memory => TokenCache::in_memory(config.max_cached_users, config.token_cache_lifetime),
+            TokenCacheSetting::Memory => {
+                TokenCache::in_memory(config.max_cached_users, config.token_cache_lifetime, &config.client_id)
+            }
         };
         let inner = Inner {
             acquisition: Acquisition::new(config.max_cached_users),

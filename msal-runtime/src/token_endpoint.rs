@@ -173,6 +173,9 @@ pub(crate) struct TokenResponse {
     pub(crate) refresh_in: Option<u64>,
     #[serde(default)]
     pub(crate) refresh_token: Option<Secret>,
+    /// When the provider says (Entra does for some clients), the refresh token's lifetime.
+    #[serde(default, deserialize_with = "seconds")]
+    pub(crate) refresh_token_expires_in: Option<u64>,
     #[serde(default)]
     pub(crate) id_token: Option<Secret>,
     #[serde(default)]

@@ -78,9 +78,47 @@ let faults = {};
 
 const bump = (map, key) => { map[key] = (map[key] || 0) + 1; };
 
+// node-oidc-provider's development adapter keeps at most 1000 entries; benchmarks that rotate refresh tokens
+// thousands of times would evict live grants. This one keeps everything until it expires.
+const store = new Map(); // key -> { payload, expiresAt }
+const grants = new Map(); // grantId -> Set of keys
+const live = (key) => {
+  const entry = store.get(key);
+  if (entry && entry.expiresAt <= Date.now()) {
+    store.delete(key);
+    return undefined;
+  }
+  return entry?.payload;
+};
+class UnboundedAdapter {
+  constructor(model) { this.model = model; }
+  key(id) { return `${this.model}:${id}`; }
+  async upsert(id, payload, expiresIn) {
+    const key = this.key(id);
+    const expiresAt = typeof expiresIn === 'number' ? Date.now() + expiresIn * 1000 : Infinity;
+    store.set(key, { payload, expiresAt });
+    if (this.model === 'Session') store.set(`sessionUid:${payload.uid}`, { payload: id, expiresAt });
+    if (payload.userCode) store.set(`userCode:${payload.userCode}`, { payload: id, expiresAt });
+    if (payload.grantId) {
+      if (!grants.has(payload.grantId)) grants.set(payload.grantId, new Set());
+      grants.get(payload.grantId).add(key);
+    }
+  }
+  async find(id) { return live(this.key(id)); }
+  async findByUid(uid) { const id = live(`sessionUid:${uid}`); return id && this.find(id); }
+  async findByUserCode(code) { const id = live(`userCode:${code}`); return id && this.find(id); }
+  async consume(id) { const payload = live(this.key(id)); if (payload) payload.consumed = Math.floor(Date.now() / 1000); }
+  async destroy(id) { store.delete(this.key(id)); }
+  async revokeByGrantId(grantId) {
+    for (const key of grants.get(grantId) ?? []) store.delete(key);
+    grants.delete(grantId);
+  }
+}
+
 const displayName = (login) => login.charAt(0).toUpperCase() + login.slice(1) + ' Example';
 
 const configuration = {
+  adapter: UnboundedAdapter,
   clients: CLIENTS,
   jwks,
   cookies: { keys: ['msal-test-idp-cookie-key'] },

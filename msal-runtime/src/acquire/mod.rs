@@ -22,9 +22,9 @@ pub use error::{AcquireError, InteractionReason, InteractionRequired, InvalidRes
 use crate::access_token::AccessToken;
 use crate::account::HomeAccountId;
 use crate::cache::partition::EXPIRY_BUFFER_SECS;
-use crate::cache::unix_now;
+use crate::cache::{HotLookup, ScopeIds, unix_now};
 use crate::msal::Msal;
-use crate::scope::ScopeSet;
+use crate::scope::{Scope, ScopeSet};
 use throttle::Throttle;
 
 type InFlight = Shared<BoxFuture<'static, Result<AccessToken, AcquireError>>>;
@@ -74,11 +74,34 @@ impl Msal {
         account: &HomeAccountId,
         scopes: &ScopeSet,
     ) -> Result<AccessToken, AcquireError> {
-        self.acquire(account, &scopes.without_reserved()).await
+        if scopes.iter().any(Scope::is_reserved) {
+            self.acquire(account, &scopes.without_reserved()).await
+        } else {
+            self.acquire(account, scopes).await
+        }
     }
 
     /// [`acquire_token_silent`](Self::acquire_token_silent) for scopes already without the reserved ones.
     pub(crate) async fn acquire(
+        &self,
+        account: &HomeAccountId,
+        scopes: &ScopeSet,
+    ) -> Result<AccessToken, AcquireError> {
+        let request = ScopeIds::of_request(scopes);
+        let now = unix_now();
+        match self.inner.cache.find_hot(account, request.as_ref(), now, EXPIRY_BUFFER_SECS) {
+            None => return Err(AcquireError::interaction(InteractionReason::NoCachedTokens)),
+            Some(HotLookup::Hit(token)) if !token.due_for_refresh(now) => {
+                return Ok(AccessToken::new(token.secret, token.expires_on));
+            }
+            // A token past `refresh_on`, or none: the full rules below decide, with the refresh.
+            Some(_) => {}
+        }
+        self.acquire_with_refresh(account, scopes).await
+    }
+
+    /// Beyond a plain cache hit: early refresh, refresh, and the fallbacks when the provider fails.
+    async fn acquire_with_refresh(
         &self,
         account: &HomeAccountId,
         scopes: &ScopeSet,

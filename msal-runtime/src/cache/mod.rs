@@ -1,5 +1,6 @@
 //! The per-user token cache: one partition per user (MSAL's shared schema), behind a store.
 
+mod hot;
 mod memory;
 pub(crate) mod partition;
 mod schema;
@@ -9,6 +10,7 @@ use std::num::NonZeroUsize;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+pub(crate) use hot::{HotLookup, ScopeIds};
 pub(crate) use partition::{GrantType, Issued};
 pub(crate) use schema::AccountEntry;
 pub use schema::CachePartition;
@@ -36,8 +38,11 @@ const MAX_UPDATE_ATTEMPTS: usize = 32;
 /// The token cache of one app: every signed-in user's tokens, server-side.
 #[derive(Clone)]
 pub struct TokenCache {
+    /// The in-memory store, whose summaries answer cache hits without the async store interface.
+    memory: Arc<MemoryTokenStore>,
     store: Arc<dyn TokenStore>,
-    /// A partition unused for this long is dropped: its refresh token has expired at the provider anyway.
+    /// How long a partition is kept after a write when its refresh token's expiry is unknown (refresh tokens
+    /// of Entra live 90 days of inactivity).
     partition_lifetime: Duration,
 }
 
@@ -48,9 +53,22 @@ impl std::fmt::Debug for TokenCache {
 }
 
 impl TokenCache {
-    /// An in-memory cache for at most `max_users` users.
-    pub(crate) fn in_memory(max_users: NonZeroUsize, partition_lifetime: Duration) -> Self {
-        Self { store: Arc::new(MemoryTokenStore::new(max_users)), partition_lifetime }
+    /// An in-memory cache of `client_id`'s tokens for at most `max_users` users.
+    pub(crate) fn in_memory(max_users: NonZeroUsize, partition_lifetime: Duration, client_id: &str) -> Self {
+        let memory = Arc::new(MemoryTokenStore::new(max_users, client_id));
+        Self { store: Arc::clone(&memory) as Arc<dyn TokenStore>, memory, partition_lifetime }
+    }
+
+    /// The cache-hit path: what the summary of the user's partition says about `request` (scope ids without
+    /// reserved scopes); `None` when the user has no partition.
+    pub(crate) fn find_hot(
+        &self,
+        key: &HomeAccountId,
+        request: Option<&ScopeIds>,
+        now: u64,
+        min_remaining: u64,
+    ) -> Option<HotLookup> {
+        self.memory.find_hot(key, request, now, min_remaining)
     }
 
     /// The user's partition as stored now.
@@ -92,7 +110,7 @@ impl TokenCache {
                 None => return Ok(None),
             };
             let result = change(&mut partition);
-            let expires_at = unix_now() + self.partition_lifetime.as_secs();
+            let expires_at = partition.keep_until(unix_now(), self.partition_lifetime.as_secs());
             match self.store.save(key, expected, Arc::new(partition), expires_at).await? {
                 Saved::Stored { .. } => return Ok(Some(result)),
                 Saved::Conflict => tokio::task::yield_now().await,
@@ -154,7 +172,7 @@ mod tests {
     use crate::scope::ScopeSet;
 
     fn cache(max_users: usize) -> TokenCache {
-        TokenCache::in_memory(NonZeroUsize::new(max_users).unwrap(), Duration::from_secs(3600))
+        TokenCache::in_memory(NonZeroUsize::new(max_users).unwrap(), Duration::from_secs(3600), "client")
     }
 
     fn key(name: &str) -> HomeAccountId {
@@ -162,6 +180,10 @@ mod tests {
     }
 
     async fn write(cache: &TokenCache, user: &str, token: &str, scope: &str) {
+        write_expiring(cache, user, token, scope, 3600).await;
+    }
+
+    async fn write_expiring(cache: &TokenCache, user: &str, token: &str, scope: &str, expires_in: u64) {
         let account = account(user);
         let requested = ScopeSet::parse(scope).unwrap();
         let issued = Issued {
@@ -171,10 +193,8 @@ mod tests {
             grant_type: GrantType::RefreshToken,
             now: unix_now(),
         };
-        cache
-            .update(&key(user), |partition| partition.record(&issued, &response(token, Some(scope), 3600)))
-            .await
-            .unwrap();
+        let response = response(token, Some(scope), expires_in);
+        cache.update(&key(user), |partition| partition.record(&issued, &response)).await.unwrap();
     }
 
     #[tokio::test]
@@ -206,8 +226,8 @@ mod tests {
 
     #[tokio::test]
     async fn expired_partitions_are_gone() {
-        let cache = TokenCache::in_memory(NonZeroUsize::new(10).unwrap(), Duration::ZERO);
-        write(&cache, "a", "t", "Mail.Read").await;
+        let cache = TokenCache::in_memory(NonZeroUsize::new(10).unwrap(), Duration::ZERO, "client");
+        write_expiring(&cache, "a", "t", "Mail.Read", 0).await;
         assert!(!cache.contains_account(&key("a")).await.unwrap());
         assert_eq!(cache.export_msal_json(&key("a")).await.unwrap(), None);
     }

@@ -82,6 +82,7 @@ impl CachePartition {
                 target: None,
                 last_modification_time: Some(now),
                 family_id: response.foci.clone(),
+                expires_on: response.refresh_token_expires_in.map(|lifetime| now + lifetime),
                 other: Default::default(),
             };
             self.refresh_tokens.insert(entry.key(), entry);
@@ -195,6 +196,7 @@ pub(crate) mod tests {
             ext_expires_in: None,
             refresh_in: None,
             refresh_token: Some(Secret::new(format!("rt-for-{access_token}"))),
+            refresh_token_expires_in: None,
             id_token: Some(Secret::new("id-token")),
             scope: scope.map(str::to_owned),
             client_info: None,
@@ -280,6 +282,27 @@ pub(crate) mod tests {
         assert!(secrets.contains(&"other-api".to_owned()) && secrets.contains(&"read-send".to_owned()));
         assert_eq!(partition.refresh_tokens.len(), 1);
         assert_eq!(partition.refresh_token("client").unwrap().secret.expose(), "rt-for-read-send");
+    }
+
+    #[test]
+    fn a_partition_lives_as_long_as_its_refresh_token_or_its_latest_access_token() {
+        let mut partition = CachePartition::default();
+        assert_eq!(partition.keep_until(NOW, 90), NOW + 90, "empty: the default lifetime");
+        record(&mut partition, "at", "Mail.Read", 3600);
+        assert_eq!(partition.keep_until(NOW, 90), NOW + 3600, "the access token outlives the default");
+        let account = account("alice.tenant");
+        let requested = scopes("Mail.Read");
+        let issued = Issued {
+            account: &account,
+            client_id: "client",
+            requested: &requested,
+            grant_type: GrantType::RefreshToken,
+            now: NOW,
+        };
+        let mut with_expiry = response("at2", Some("Mail.Read"), 60);
+        with_expiry.refresh_token_expires_in = Some(86_400);
+        partition.record(&issued, &with_expiry);
+        assert_eq!(partition.keep_until(NOW, 90), NOW + 86_400, "the provider's refresh-token lifetime");
     }
 
     #[test]

@@ -55,6 +55,9 @@ pub(crate) struct RefreshTokenEntry {
     pub(crate) last_modification_time: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) family_id: Option<String>,
+    /// When the refresh token expires, if the provider said (MSAL.NET writes this field too).
+    #[serde(default, with = "unix_option", skip_serializing_if = "Option::is_none")]
+    pub(crate) expires_on: Option<u64>,
     #[serde(flatten)]
     pub(crate) other: OtherFields,
 }
@@ -178,6 +181,14 @@ impl CachePartition {
     /// Reads MSAL JSON; a malformed or foreign entry fails the whole partition, which callers treat as absent.
     pub(crate) fn from_msal_json(json: &str) -> Result<Self, serde_json::Error> {
         serde_json::from_str(json)
+    }
+
+    /// Until when the partition is worth keeping: while its refresh token lives (when its expiry is known,
+    /// else `default_lifetime` from `now`) or an access token is still valid, whichever is later.
+    pub(crate) fn keep_until(&self, now: u64, default_lifetime: u64) -> u64 {
+        let refresh = self.refresh_tokens.values().map(|rt| rt.expires_on.unwrap_or(now + default_lifetime)).max();
+        let access = self.access_tokens.values().map(|at| at.expires_on).max();
+        refresh.into_iter().chain(access).max().unwrap_or(now + default_lifetime)
     }
 
     /// Splits a whole MSAL cache (many users) into one partition per home account id. Entries of no user
