@@ -1,1 +1,122 @@
-//! `#[requires_scopes]` for axum handlers: parse, validate, expand. The work happens in `msal-runtime`.
+//! `#[requires_scopes]` for axum handlers; use it through `msal_runtime`, which re-exports it.
+//!
+//! The macro only checks scopes at compile time and rewrites the handler's signature; the runtime's
+//! `AccessTokenFor` extractor does the work at run time (see `msal_runtime`).
+
+mod declared;
+mod diagnostics;
+mod entry;
+mod expand;
+mod parse;
+mod resource;
+mod validate;
+
+use proc_macro::TokenStream;
+
+/// Runs an axum handler only with a valid access token of the signed-in user for the given scopes.
+///
+/// ```
+/// use axum::{Form, Router, extract::State, routing::post};
+/// use msal_runtime::{AccessToken, requires_scopes};
+///
+/// #[derive(Clone)]
+/// struct MailApi;
+///
+/// #[derive(serde::Deserialize)]
+/// struct Mail {
+///     to: String,
+/// }
+///
+/// #[requires_scopes("Mail.Send")]
+/// async fn send(token: AccessToken, State(api): State<MailApi>, Form(mail): Form<Mail>) -> &'static str {
+///     // `token` is valid for at least five more minutes and carries Mail.Send.
+///     let _ = (token.authorization_header(), api, mail.to);
+///     "sent"
+/// }
+///
+/// let app: Router = Router::new().route("/mail/send", post(send)).with_state(MailApi);
+/// # let _ = app;
+/// ```
+///
+/// The token comes from the user's cache when possible (a hash lookup) and is refreshed when needed, one
+/// refresh serving all concurrent requests of the user. When the user has not consented to the scopes, the
+/// request is answered for them: a page load goes to the provider and comes back, a `fetch()` gets a 401
+/// with a consent URL, a form POST comes back to its form page. `Msal::layer()` must wrap the route.
+///
+/// # Handlers
+///
+/// The `token: AccessToken` parameter may be anywhere among the other extractors (a body extractor stays
+/// last) and bound by any pattern. A handler without one still requires the scopes: consent happens before
+/// its body runs. Doc comments and other attributes are kept; put `#[requires_scopes]` above
+/// `#[axum::debug_handler]`, which then checks the rewritten signature:
+///
+/// ```
+/// use msal_runtime::{AccessToken, requires_scopes};
+///
+/// /// The compose page: asks for Mail.Send consent the first time.
+/// #[requires_scopes("Mail.Send")]
+/// #[axum::debug_handler]
+/// async fn compose() -> &'static str {
+///     "<form>…</form>"
+/// }
+/// # let _ = axum::routing::get::<_, _, ()>(compose);
+/// ```
+///
+/// # Several resources
+///
+/// One access token serves one resource (API). A handler calling two asks for two tokens, naming the scopes
+/// of each on its parameter:
+///
+/// ```
+/// use msal_runtime::{AccessToken, requires_scopes};
+///
+/// #[requires_scopes]
+/// async fn dashboard(
+///     #[scopes("User.Read")] graph: AccessToken,
+///     #[scopes("api://contoso/Orders.Read")] orders: AccessToken,
+/// ) -> String {
+///     format!("{:?} {:?}", graph.expires_on(), orders.expires_on())
+/// }
+/// # let _ = axum::routing::get::<_, _, ()>(dashboard);
+/// ```
+///
+/// # Compile-time checks
+///
+/// Each mistake is an error on the offending string, with the fix; all of a handler's errors are reported
+/// at once: no scopes; an empty, blank or whitespace-holding scope; characters outside RFC 6749's
+/// `scope-token`; a non-string argument; duplicates (case-insensitive); `openid`, `profile`,
+/// `offline_access` (the runtime adds them); scopes of two resources in one token; `.default` beside explicit
+/// scopes of its resource; a non-`async` function; `self`; several token parameters without `#[scopes]`.
+///
+/// # Declared permissions
+///
+/// When the crate declares the permissions its app registration has, any other scope fails the build with a
+/// suggestion. In Cargo.toml (this crate's own declares the scopes of these examples):
+///
+/// ```toml
+/// [package.metadata.msal.permissions]
+/// default = ["Mail.Read", "Mail.Send", "User.Read"]   # scopes written without a resource (Entra: Graph)
+/// "api://contoso" = ["Orders.Read", "Orders.Write"]   # scopes written `api://contoso/Orders.Read`
+/// ```
+///
+/// ```compile_fail
+/// use msal_runtime::{AccessToken, requires_scopes};
+///
+/// #[requires_scopes("Mail.Sned")] // error: `Mail.Sned` is not a declared permission …: did you mean `Mail.Send`?
+/// async fn send(token: AccessToken) {}
+/// ```
+///
+/// Editing the declaration rebuilds the crate. `#[requires_scopes("Mail.Send", permissions = "msal.toml")]`
+/// reads a file with a `[permissions]` table instead, relative to the source file. Without a declaration
+/// only the other checks run. Every handler's scopes are also collected at link time:
+/// `msal_runtime::scoped_handlers()`.
+///
+/// # Expansion
+///
+/// For the first example, the macro writes this (then the handler's own code, unchanged):
+///
+#[doc = concat!("```ignore\n", include_str!("snapshots/send.rs"), "```")]
+#[proc_macro_attribute]
+pub fn requires_scopes(args: TokenStream, item: TokenStream) -> TokenStream {
+    entry::requires_scopes(args.into(), item.into()).into()
+}

@@ -191,6 +191,8 @@ pub struct MsalConfig {
     pub(crate) max_pending_sign_ins: NonZeroUsize,
     pub(crate) max_cached_users: NonZeroUsize,
     pub(crate) token_cache_lifetime: Duration,
+    pub(crate) handler_scopes_at_sign_in: bool,
+    pub(crate) declared_scopes: Option<ScopeSet>,
 }
 
 impl MsalConfig {
@@ -214,6 +216,7 @@ impl MsalConfig {
     /// | `MSAL_CLIENT_AUTH_METHOD` | optional: `client_secret_basic` or `client_secret_post` |
     /// | `MSAL_RESPONSE_MODE` | optional: `query` (default) or `form_post` |
     /// | `MSAL_POST_LOGOUT_REDIRECT_URI` | optional: where the provider sends the user after sign-out |
+    /// | `MSAL_DECLARED_SCOPES` | optional: the scopes the app registration has; others used by handlers are warned about |
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -229,6 +232,9 @@ impl MsalConfig {
         builder.cookie_key = var("MSAL_COOKIE_KEY").map(KeyInput::Base64);
         builder.token_cache = var("MSAL_TOKEN_CACHE");
         builder.post_logout_redirect_uri = var("MSAL_POST_LOGOUT_REDIRECT_URI");
+        if let Some(scopes) = var("MSAL_DECLARED_SCOPES") {
+            builder.declared_scopes = Some(scopes.split_whitespace().map(str::to_owned).collect());
+        }
         if let Some(scopes) = var("MSAL_SCOPES") {
             builder.initial_scopes = scopes.split_whitespace().map(str::to_owned).collect();
         }
@@ -306,6 +312,8 @@ pub struct MsalConfigBuilder {
     max_pending_sign_ins: usize,
     max_cached_users: usize,
     token_cache_lifetime: Duration,
+    handler_scopes_at_sign_in: bool,
+    declared_scopes: Option<Vec<String>>,
 }
 
 impl Default for MsalConfigBuilder {
@@ -336,6 +344,8 @@ impl Default for MsalConfigBuilder {
             max_pending_sign_ins: 100_000,
             max_cached_users: 100_000,
             token_cache_lifetime: Duration::from_secs(90 * 24 * 3600),
+            handler_scopes_at_sign_in: false,
+            declared_scopes: None,
         }
     }
 }
@@ -469,6 +479,24 @@ impl MsalConfigBuilder {
         self
     }
 
+    /// Ask at sign-in for the scopes of every `#[requires_scopes]` handler, so that users consent once.
+    /// Default: off (incremental consent). On Entra, only for apps whose handlers call one resource.
+    pub fn request_handler_scopes_at_sign_in(mut self, enabled: bool) -> Self {
+        self.handler_scopes_at_sign_in = enabled;
+        self
+    }
+
+    /// The scopes the app registration has (its API permissions). At start-up, any scope of a
+    /// `#[requires_scopes]` handler that is not among them is logged as a warning. Default: not checked.
+    pub fn declared_scopes<I, S>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.declared_scopes = Some(scopes.into_iter().map(Into::into).collect());
+        self
+    }
+
     fn setting(&self, env: &'static str, method: &'static str) -> &'static str {
         if self.from_env { env } else { method }
     }
@@ -546,6 +574,15 @@ impl MsalConfigBuilder {
             initial_scopes.insert(scope);
         }
 
+        let declared_setting = self.setting("MSAL_DECLARED_SCOPES", "declared_scopes");
+        let declared_scopes = match &self.declared_scopes {
+            None => None,
+            Some(scopes) => Some(
+                ScopeSet::from_strs(scopes.iter().map(String::as_str))
+                    .map_err(|source| ConfigError::Scope { setting: declared_setting, source })?,
+            ),
+        };
+
         let algorithms_setting = "id_token_algorithms";
         if self.id_token_algorithms.is_empty() {
             return Err(ConfigError::Missing { setting: algorithms_setting });
@@ -582,6 +619,8 @@ impl MsalConfigBuilder {
             max_pending_sign_ins: non_zero(self.max_pending_sign_ins, "max_pending_sign_ins")?,
             max_cached_users: non_zero(self.max_cached_users, "max_cached_users")?,
             token_cache_lifetime: self.token_cache_lifetime,
+            handler_scopes_at_sign_in: self.handler_scopes_at_sign_in,
+            declared_scopes,
         })
     }
 }

@@ -47,6 +47,7 @@ mod pending_sign_in;
 mod pkce;
 mod protected_api;
 mod random;
+mod registry;
 mod return_url;
 mod scope;
 mod secret;
@@ -80,3 +81,13 @@ pub use token_endpoint::{ClientAssertionKey, ClientCredential, ClientSecret, Pro
 
 /// Re-exported so that apps configuring `private_key_jwt` or ID token algorithms need no direct dependency.
 pub use jsonwebtoken::Algorithm;
+pub use msal_macros::requires_scopes;
+pub use registry::{ScopedHandler, handler_scopes, scoped_handlers};
+
+/// What `#[requires_scopes]` expands to refers to; not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::extract::{AccessTokenFor, RequiredScopes};
+    pub use crate::registry::ScopedHandler;
+    pub use inventory;
+}

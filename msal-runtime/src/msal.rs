@@ -19,6 +19,8 @@ use crate::http_client::ProviderHttp;
 use crate::id_token::IdTokenRules;
 use crate::pending_sign_in::PendingSignIns;
 use crate::random::random_bytes;
+use crate::registry::{admin_consent_url, handler_scopes, scoped_handlers};
+use crate::scope::ScopeSet;
 use crate::session::{SessionId, SessionRecord, Sessions};
 use crate::signing_keys::{KeyRefreshPolicy, SigningKeys};
 use crate::token_endpoint::{ClientCredential, TokenEndpoint};
@@ -63,6 +65,8 @@ pub struct Msal {
 
 pub(crate) struct Inner {
     pub(crate) config: MsalConfig,
+    /// Scopes of `#[requires_scopes]` handlers that the configured app does not declare.
+    pub(crate) undeclared_scopes: ScopeSet,
     pub(crate) acquisition: Acquisition,
     pub(crate) metadata: ProviderMetadata,
     pub(crate) id_token_rules: IdTokenRules,
@@ -90,7 +94,23 @@ impl Msal {
     }
 
     /// Discovers the provider, fetches its signing keys and sets up the stores.
-    pub async fn new(config: MsalConfig) -> Result<Self, MsalError> {
+    pub async fn new(mut config: MsalConfig) -> Result<Self, MsalError> {
+        let handler_scopes = handler_scopes().without_reserved();
+        if config.handler_scopes_at_sign_in {
+            config.initial_scopes = config.initial_scopes.union(&handler_scopes);
+        }
+        let undeclared_scopes = match &config.declared_scopes {
+            Some(declared) => handler_scopes.iter().filter(|scope| !declared.contains(scope)).cloned().collect(),
+            None => ScopeSet::new(),
+        };
+        for scope in undeclared_scopes.iter() {
+            let handlers: Vec<&str> = scoped_handlers()
+                .into_iter()
+                .filter(|handler| handler.scopes().iter().any(|s| s.eq_ignore_ascii_case(scope.as_str())))
+                .map(|handler| handler.name())
+                .collect();
+            tracing::warn!(%scope, ?handlers, "a handler requires a scope the configured app does not declare");
+        }
         let http = ProviderHttp::new(config.http_timeout).map_err(MsalError::HttpClient)?;
         let discovered = discover(&http, &config.authority, config.response_mode == ResponseMode::FormPost).await?;
         let metadata = discovered.metadata;
@@ -119,6 +139,7 @@ impl Msal {
             }
         };
         let inner = Inner {
+            undeclared_scopes,
             acquisition: Acquisition::new(config.max_cached_users),
             id_token_rules: IdTokenRules {
                 client_id: config.client_id.clone(),
@@ -163,6 +184,21 @@ impl Msal {
     /// The token cache.
     pub fn token_cache(&self) -> &TokenCache {
         &self.inner.cache
+    }
+
+    /// Scopes of `#[requires_scopes]` handlers that the configured app does not declare
+    /// ([`MsalConfigBuilder::declared_scopes`](crate::MsalConfigBuilder::declared_scopes)); each was logged as
+    /// a warning at start-up. Empty when nothing was declared.
+    pub fn undeclared_scopes(&self) -> &ScopeSet {
+        &self.inner.undeclared_scopes
+    }
+
+    /// The URL an administrator visits to grant every handler's scopes for the whole organization (Entra's
+    /// admin-consent endpoint); `None` for providers without one. Register its redirect URI with the app.
+    pub fn admin_consent_url(&self) -> Option<url::Url> {
+        let config = &self.inner.config;
+        let scopes = handler_scopes().union(&config.initial_scopes);
+        admin_consent_url(&config.authority, &config.client_id, &config.redirect_uri, &scopes)
     }
 
     /// The session of the browser that sent `headers`, if it is signed in.

@@ -13,23 +13,9 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use html_escape::{encode_double_quoted_attribute, encode_text};
-use msal_runtime::{AccessTokenFor, Msal, RequiredScopes, SignedInUser};
+use msal_runtime::{AccessToken, Msal, SignedInUser, requires_scopes};
 use serde::{Deserialize, Serialize};
 use url::Url;
-
-/// `Mail.Read`: reading the inbox.
-#[derive(Debug)]
-pub struct MailRead;
-impl RequiredScopes for MailRead {
-    const SCOPES: &'static [&'static str] = &["Mail.Read"];
-}
-
-/// `Mail.Send`: sending mail.
-#[derive(Debug)]
-pub struct MailSend;
-impl RequiredScopes for MailSend {
-    const SCOPES: &'static [&'static str] = &["Mail.Send"];
-}
 
 #[derive(Debug, Clone)]
 struct AppState {
@@ -95,7 +81,8 @@ struct InboxMessage {
 }
 
 /// `GET /mail`: the inbox, read through the mail API with a `Mail.Read` token.
-async fn inbox(token: AccessTokenFor<MailRead>, State(app): State<AppState>) -> Result<Html<String>, MailApiError> {
+#[requires_scopes("Mail.Read")]
+async fn inbox(token: AccessToken, State(app): State<AppState>) -> Result<Html<String>, MailApiError> {
     let messages: Vec<InboxMessage> = app
         .http
         .get(app.mail_api.join("messages").expect("a relative path"))
@@ -122,7 +109,8 @@ async fn inbox(token: AccessTokenFor<MailRead>, State(app): State<AppState>) -> 
 }
 
 /// `GET /mail/compose`: the form; asks for `Mail.Send` consent the first time.
-async fn compose(_token: AccessTokenFor<MailSend>) -> Html<String> {
+#[requires_scopes("Mail.Send")]
+async fn compose() -> Html<String> {
     let form = format!(
         "<form method=\"post\" action=\"{}\">\
          <label>To <input name=\"to\" required></label>\
@@ -142,8 +130,9 @@ struct Mail {
 }
 
 /// `POST /mail/send`: sends through the mail API with a `Mail.Send` token.
+#[requires_scopes("Mail.Send")]
 async fn send(
-    token: AccessTokenFor<MailSend>,
+    token: AccessToken,
     State(app): State<AppState>,
     Form(mail): Form<Mail>,
 ) -> Result<Redirect, MailApiError> {

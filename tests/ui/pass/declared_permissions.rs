@@ -1,0 +1,16 @@
+use axum::{Router, routing::get};
+use msal_runtime::{AccessToken, requires_scopes};
+
+#[requires_scopes("Mail.Read", "user.read", permissions = "../permissions.toml")]
+async fn inbox(token: AccessToken) -> String {
+    format!("{:?}", token.expires_on())
+}
+
+#[requires_scopes("api://contoso/.default", permissions = "../permissions.toml")]
+async fn orders(token: AccessToken) -> String {
+    format!("{:?}", token.expires_on())
+}
+
+fn main() {
+    let _app: Router = Router::new().route("/mail", get(inbox)).route("/orders", get(orders));
+}

@@ -1,0 +1,19 @@
+#![deny(missing_docs, unused_imports)]
+//! A crate whose handler keeps its documentation and attributes.
+
+use axum::{Router, routing::get};
+use msal_runtime::{AccessToken, requires_scopes};
+
+/// Lists the inbox.
+///
+/// Needs Mail.Read.
+#[requires_scopes("Mail.Read")]
+#[allow(clippy::unused_async)]
+#[must_use]
+pub async fn inbox(#[allow(unused_variables)] token: AccessToken) -> &'static str {
+    "inbox"
+}
+
+fn main() {
+    let _app: Router = Router::new().route("/mail", get(inbox));
+}
