@@ -14,13 +14,14 @@ use http::request::Parts;
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use serde_json::json;
 
+use crate::account::HomeAccountId;
 use crate::acquire::{AcquireError, InteractionReason, InteractionRequired};
 use crate::cache::unix_now;
 use crate::extract::{TokenRejection, TokenRejectionReason};
 use crate::msal::{Msal, SIGN_IN_PATH};
 use crate::pages::error_page;
 use crate::return_url::ReturnUrl;
-use crate::scope::ScopeSet;
+use crate::scope::{Scope, ScopeSet};
 use crate::session::SessionRecord;
 use crate::sign_in::SignInRequest;
 
@@ -63,7 +64,7 @@ fn prefers_json(accept: &str) -> bool {
 
 impl Msal {
     /// The response for a request needing a token for `scopes` that silent acquisition could not provide.
-    pub(crate) fn token_rejection(
+    pub(crate) async fn token_rejection(
         &self,
         parts: &Parts,
         scopes: &ScopeSet,
@@ -73,7 +74,8 @@ impl Msal {
         let kind = RequestKind::of(&parts.method, &parts.headers);
         let (reason, status, title, message, retry_after) = match error {
             AcquireError::InteractionRequired(required) => {
-                return self.interaction(parts, scopes, Some(session), Some(&required));
+                let ask_for = self.interaction_scopes(&session.account.home_account_id, scopes).await;
+                return self.interaction(parts, scopes, &ask_for, Some(session), Some(&required));
             }
             AcquireError::ProviderUnavailable { retry_after } => (
                 TokenRejectionReason::ProviderUnavailable,
@@ -113,11 +115,39 @@ impl Msal {
         TokenRejection::new(reason, response)
     }
 
-    /// Sends the user to sign in or consent for `scopes` in the way this request can follow.
+    /// The scopes to ask the provider for when `requested` needs interaction. Entra's refresh tokens cover
+    /// everything the user consented to, so the missing scopes suffice. A standard provider's refresh token
+    /// covers only the scopes of its own authorization request: ask again for those the current one covers
+    /// of the same resource, so that the new one loses none of them (else every expiry would bounce the user
+    /// between scopes through the provider).
+    async fn interaction_scopes(&self, account: &HomeAccountId, requested: &ScopeSet) -> ScopeSet {
+        if self.inner.config.authority.is_entra() {
+            return requested.clone();
+        }
+        let covered = match self.inner.cache.load(account).await {
+            Ok(Some(stored)) => {
+                stored.partition.refresh_token(&self.inner.config.client_id).and_then(|rt| rt.covered_scopes())
+            }
+            _ => None,
+        };
+        let Some(covered) = covered else { return requested.clone() };
+        let resources: Vec<&str> = requested.iter().map(resource_of).collect();
+        let same_resource = covered
+            .without_reserved()
+            .iter()
+            .filter(|scope| resources.contains(&resource_of(scope)))
+            .cloned()
+            .collect();
+        requested.union(&same_resource)
+    }
+
+    /// Sends the user to sign in or consent for `ask_for` in the way this request can follow; `scopes` are
+    /// what the request itself needs (the loop guard's measure).
     pub(crate) fn interaction(
         &self,
         parts: &Parts,
         scopes: &ScopeSet,
+        ask_for: &ScopeSet,
         session: Option<&SessionRecord>,
         required: Option<&InteractionRequired>,
     ) -> TokenRejection {
@@ -133,7 +163,7 @@ impl Msal {
             return self.loop_stopped(kind, scopes, session, reason);
         }
         let request = SignInRequest {
-            scopes: Some(scopes),
+            scopes: Some(ask_for),
             login_hint: session.and_then(|session| session.account.login_hint.as_deref()),
             claims: required.and_then(|required| required.claims.as_deref()),
             prompt: None,
@@ -152,7 +182,8 @@ impl Msal {
         TokenRejection::new(reason, response)
     }
 
-    /// 401 for `fetch()`: a same-origin URL that starts the sign-in when the page navigates to it.
+    /// 401 for `fetch()`: a same-origin URL that starts the sign-in when the page navigates to it. The
+    /// challenge names the scopes the request needs; the URL asks for the request's (see `interaction_scopes`).
     fn consent_needed(
         &self,
         headers: &HeaderMap,
@@ -162,8 +193,8 @@ impl Msal {
     ) -> Response {
         let mut query = url::form_urlencoded::Serializer::new(String::new());
         query.append_pair("return_url", self.referring_page(headers).as_str());
-        if !scopes.is_empty() {
-            query.append_pair("scope", &scopes.to_scope_string());
+        if let Some(ask_for) = request.scopes.filter(|ask_for| !ask_for.is_empty()) {
+            query.append_pair("scope", &ask_for.to_scope_string());
         }
         if let Some(login_hint) = request.login_hint {
             query.append_pair("login_hint", login_hint);
@@ -240,6 +271,12 @@ impl Msal {
     }
 }
 
+/// The resource a scope is for: what precedes its last `/` (`api://contoso` of `api://contoso/Orders.Read`),
+/// or nothing for a short name such as `Mail.Read` (the provider's default resource).
+fn resource_of(scope: &Scope) -> &str {
+    scope.as_str().rfind('/').map_or("", |at| &scope.as_str()[..at])
+}
+
 fn just_interacted_for(session: &SessionRecord, scopes: &ScopeSet) -> bool {
     let recent = unix_now().saturating_sub(session.created_at) < LOOP_WINDOW.as_secs();
     recent && session.interaction_for.as_ref().is_some_and(|done| done.is_superset_of(scopes))
@@ -263,6 +300,14 @@ mod tests {
             map.insert(*name, HeaderValue::from_static(value));
         }
         RequestKind::of(&method, &map)
+    }
+
+    #[test]
+    fn resources_of_scopes() {
+        let resource = |scope: &str| resource_of(&Scope::new(scope).unwrap()).to_owned();
+        assert_eq!(resource("Mail.Read"), "");
+        assert_eq!(resource("api://orders-api/Orders.Read"), "api://orders-api");
+        assert_eq!(resource("https://graph.microsoft.com/.default"), "https://graph.microsoft.com");
     }
 
     #[test]

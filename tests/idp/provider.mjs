@@ -26,6 +26,12 @@ if (redirectUris.length === 0) {
 const postLogoutRedirectUris = list(env.IDP_POST_LOGOUT_REDIRECT_URIS);
 const API = env.IDP_API_AUDIENCE || 'api://mail-api';
 const API_SCOPES = 'Mail.Read Mail.Send';
+// A second API, for handlers that call two resources; its scopes are written in full, as on Entra.
+const ORDERS_API = 'api://orders-api';
+const ORDERS_SCOPES = 'api://orders-api/Orders.Read';
+const RESOURCES = { [API]: API_SCOPES, [ORDERS_API]: ORDERS_SCOPES };
+// The resource a request's scopes are for (the MSAL request shape names scopes, not a `resource`).
+const resourceOf = (scope) => Object.keys(RESOURCES).find((r) => String(scope || '').split(' ').some((s) => RESOURCES[r].split(' ').includes(s)));
 
 // Clients of the tests. One client per authentication method (node-oidc-provider allows one per client).
 const CLIENTS = [
@@ -71,6 +77,9 @@ const settings = {
   refreshTokenTtl: 14 * 24 * 3600,
   rotateRefreshToken: true,
   hiddenKids: [],
+  // false: a refresh token covers the scopes of its authorization request (standard OAuth, as Auth0 or
+  // Okta). true: it covers everything the user consented to, for every resource (as Entra's do).
+  refreshTokensCoverGrant: false,
 };
 let counters = { requests: {}, grants: {}, grantErrors: {} };
 // Faults to inject, keyed by "METHOD /path": { status, retryAfter, remaining, delayMs, body }.
@@ -150,21 +159,26 @@ const configuration = {
     revocation: { enabled: true },
     resourceIndicators: {
       enabled: true,
-      // A request that names API scopes but no `resource` gets a token for the API: the MSAL request shape.
-      defaultResource: async (ctx) => {
-        const scope = String(ctx.oidc.params?.scope || '');
-        return scope.split(' ').some((s) => API_SCOPES.split(' ').includes(s)) ? API : undefined;
-      },
+      // A request that names API scopes but no `resource` gets a token for that API: the MSAL request shape.
+      defaultResource: async (ctx) => resourceOf(ctx.oidc.params?.scope),
       useGrantedResource: async () => true,
       getResourceServerInfo: async (ctx, resource) => {
-        if (resource !== API) throw new errors.InvalidTarget();
-        return { scope: API_SCOPES, audience: API, accessTokenFormat: 'jwt', accessTokenTTL: settings.accessTokenTtl };
+        if (!RESOURCES[resource]) throw new errors.InvalidTarget();
+        return { scope: RESOURCES[resource], audience: resource, accessTokenFormat: 'jwt', accessTokenTTL: settings.accessTokenTtl };
       },
     },
   },
   // Standard OIDC drops offline_access unless prompt=consent (see IDP-NOTES); the clients here always get a
   // refresh token, as an MSAL-style authority gives one for offline_access without prompting.
-  issueRefreshToken: async (ctx, client) => client.grantTypeAllowed('refresh_token'),
+  issueRefreshToken: async (ctx, client, source) => {
+    if (settings.refreshTokensCoverGrant && source.grantId && ctx.oidc.route === 'token' && source.kind === 'AuthorizationCode') {
+      const grant = await ctx.oidc.provider.Grant.find(source.grantId);
+      const resources = Object.keys(grant?.resources ?? {});
+      source.scope = [grant.getOIDCScope(), ...resources.map((r) => grant.getResourceScope(r))].join(' ');
+      source.resource = resources;
+    }
+    return client.grantTypeAllowed('refresh_token');
+  },
   rotateRefreshToken: () => settings.rotateRefreshToken,
   ttl: {
     AccessToken: () => settings.accessTokenTtl,

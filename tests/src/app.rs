@@ -45,6 +45,16 @@ impl AppListener {
 
     /// Starts `mail-api` and `mail-app` (configured with `config`) against `idp`.
     pub async fn serve(self, idp: TestIdp, config: MsalConfigBuilder) -> TestApp {
+        self.serve_router(idp, config, mail_app::router).await
+    }
+
+    /// Starts `mail-api`, and the app that `router` builds from the runtime and the mail API's URL.
+    pub async fn serve_router(
+        self,
+        idp: TestIdp,
+        config: MsalConfigBuilder,
+        router: impl FnOnce(&Msal, Url) -> axum::Router,
+    ) -> TestApp {
         let api = ProtectedApi::new(&idp.issuer, &[MAIL_API_AUDIENCE]).await.expect("ProtectedApi::new");
         let api_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let mail_api = Url::parse(&format!("http://{}/", api_listener.local_addr().unwrap())).unwrap();
@@ -52,7 +62,7 @@ impl AppListener {
         tokio::spawn(async move { axum::serve(api_listener, api_router).await.unwrap() });
 
         let msal = Msal::new(config.build().expect("valid test configuration")).await.expect("Msal::new");
-        let router = mail_app::router(&msal, mail_api.clone());
+        let router = router(&msal, mail_api.clone());
         tokio::spawn(async move { axum::serve(self.listener, router).await.unwrap() });
         TestApp { origin: self.origin, msal, idp, mail_api }
     }

@@ -84,6 +84,8 @@ async fn a_fetch_without_consent_gets_a_401_with_a_consent_url() {
     assert!(consent_url.starts_with("/auth/signin?"), "same origin: {consent_url}");
 
     // The page sends the window there; after consent it is back where the fetch came from.
+    // It asks again for Mail.Read too: on this standard provider the new refresh token must keep it.
+    assert_eq!(param(&format!("http://x{consent_url}"), "scope").as_deref(), Some("Mail.Read Mail.Send"));
     let start = browser.get(app.url(consent_url)).await;
     assert_eq!(start.status(), StatusCode::SEE_OTHER);
     let authorize = location(&start).to_owned();
@@ -175,4 +177,30 @@ async fn declining_consent_shows_a_page_and_no_loop() {
     let callback = browser.deliver(&response).await;
     assert_eq!(callback.status(), StatusCode::FORBIDDEN);
     assert!(app.me(&browser).await.is_ok(), "still signed in: declining consent is not signing out");
+}
+
+#[tokio::test]
+async fn on_a_standard_provider_consent_keeps_the_scopes_already_granted() {
+    let app = app_reading_mail().await;
+    // Refresh tokens cover their own authorization request (standard OAuth); access tokens always need
+    // refreshing, so every page below goes through the refresh token.
+    app.idp.settings(serde_json::json!({ "refreshTokensCoverGrant": false, "accessTokenTtl": 1 })).await;
+    let browser = Browser::new();
+    app.sign_in(&browser, "/", "alice").await;
+
+    let page = browser.get(app.url("/mail/compose")).await;
+    let authorize = location(&page).to_owned();
+    let scopes = param(&authorize, "scope").unwrap();
+    let scopes: Vec<&str> = scopes.split(' ').collect();
+    assert!(scopes.contains(&"Mail.Send"), "{scopes:?}");
+    assert!(scopes.contains(&"Mail.Read"), "asked again, so that the new refresh token keeps it: {scopes:?}");
+    let response = browser.authorize(&authorize, "alice", &app.origin).await;
+    assert_eq!(location(&browser.deliver(&response).await), "/mail/compose");
+
+    app.idp.reset().await;
+    for path in ["/mail", "/mail/compose", "/mail", "/mail/compose"] {
+        assert_eq!(browser.get(app.url(path)).await.status(), StatusCode::OK, "{path}");
+    }
+    assert_eq!(app.idp.requests("GET /auth").await, 0, "no further trip through the provider");
+    assert_eq!(app.idp.counters().await["grantErrors"], serde_json::json!({}));
 }

@@ -43,6 +43,7 @@ impl CachePartition {
         let home = identity.home_account_id.as_str();
         let now = issued.now;
         let granted = response.granted_scopes(issued.requested);
+        let granted_scopes = granted.clone();
         let expires_in = access_token_lifetime(response);
         let refresh_on = response
             .refresh_in
@@ -71,6 +72,14 @@ impl CachePartition {
         self.access_tokens.insert(access_token.key(), access_token);
 
         if let Some(secret) = &response.refresh_token {
+            // What the refresh token covers (MSAL's optional `target`): a rotated one covers what the one it
+            // replaces did (providers keep the original grant's scopes on rotation), a new one what was granted.
+            let mut covered = granted_scopes.clone();
+            if issued.grant_type == GrantType::RefreshToken
+                && let Some(previous) = self.refresh_token(issued.client_id).and_then(RefreshTokenEntry::covered_scopes)
+            {
+                covered = covered.union(&previous);
+            }
             // One refresh token per user and client; entries written under other key formats go too.
             self.refresh_tokens.retain(|_, old| old.client_id != issued.client_id);
             let entry = RefreshTokenEntry {
@@ -79,7 +88,7 @@ impl CachePartition {
                 client_id: issued.client_id.to_owned(),
                 credential_type: "RefreshToken".to_owned(),
                 secret: secret.clone(),
-                target: None,
+                target: Some(covered.to_scope_string()),
                 last_modification_time: Some(now),
                 family_id: response.foci.clone(),
                 expires_on: response.refresh_token_expires_in.map(|lifetime| now + lifetime),
@@ -303,6 +312,24 @@ pub(crate) mod tests {
         with_expiry.refresh_token_expires_in = Some(86_400);
         partition.record(&issued, &with_expiry);
         assert_eq!(partition.keep_until(NOW, 90), NOW + 86_400, "the provider's refresh-token lifetime");
+    }
+
+    #[test]
+    fn a_refresh_token_covers_what_was_granted_and_keeps_it_through_rotation() {
+        let mut partition = CachePartition::default();
+        let account = account("alice.tenant");
+        let issue = |partition: &mut CachePartition, scope: &str, grant_type| {
+            let requested = scopes(scope);
+            let issued = Issued { account: &account, client_id: "client", requested: &requested, grant_type, now: NOW };
+            partition.record(&issued, &response("at", Some(scope), 3600));
+        };
+        issue(&mut partition, "Mail.Read Mail.Send", GrantType::AuthorizationCode);
+        issue(&mut partition, "Mail.Read", GrantType::RefreshToken);
+        let covered = partition.refresh_token("client").unwrap().covered_scopes().unwrap();
+        assert_eq!(covered, scopes("Mail.Read Mail.Send"), "a rotated token keeps what it covered");
+        issue(&mut partition, "Orders.Read", GrantType::AuthorizationCode);
+        let covered = partition.refresh_token("client").unwrap().covered_scopes().unwrap();
+        assert_eq!(covered, scopes("Orders.Read"), "a new authorization's token covers what it granted");
     }
 
     #[test]

@@ -137,6 +137,11 @@ impl RefreshTokenEntry {
     pub(crate) fn key(&self) -> String {
         key(&[&self.home_account_id, &self.environment, "refreshtoken", &self.client_id, "", ""])
     }
+
+    /// The scopes it covers, when recorded (`target`).
+    pub(crate) fn covered_scopes(&self) -> Option<ScopeSet> {
+        self.target.as_deref().and_then(|target| ScopeSet::parse(target).ok())
+    }
 }
 
 impl IdTokenEntry {

@@ -104,11 +104,11 @@ impl Msal {
         scopes: &ScopeSet,
     ) -> Result<AccessToken, TokenRejection> {
         let Some((_, session)) = self.session(&parts.headers) else {
-            return Err(self.interaction(parts, scopes, None, None));
+            return Err(self.interaction(parts, scopes, scopes, None, None));
         };
         match self.acquire(&session.account.home_account_id, scopes).await {
             Ok(token) => Ok(token),
-            Err(error) => Err(self.token_rejection(parts, scopes, &session, error)),
+            Err(error) => Err(self.token_rejection(parts, scopes, &session, error).await),
         }
     }
 }
