@@ -306,8 +306,8 @@ pub(crate) mod tests {
         encode(&header, claims, key).unwrap()
     }
 
-    fn with(changes: Value) -> Value {
-        let mut claims = claims();
+    /// `claims` with `changes` applied: a value replaces, `null` removes.
+    pub(crate) fn changed(mut claims: Value, changes: Value) -> Value {
         for (name, value) in changes.as_object().unwrap() {
             if value.is_null() {
                 claims.as_object_mut().unwrap().remove(name);
@@ -316,6 +316,10 @@ pub(crate) mod tests {
             }
         }
         claims
+    }
+
+    fn with(changes: Value) -> Value {
+        changed(claims(), changes)
     }
 
     fn run(token: &str) -> Result<IdTokenClaims, IdTokenError> {

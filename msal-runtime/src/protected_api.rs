@@ -219,7 +219,7 @@ impl ProtectedApi {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::id_token::tests::{ISSUER, default_keys, rsa_a, sign};
+    use crate::id_token::tests::{ISSUER, changed, default_keys, rsa_a, sign};
     use serde_json::{Value, json};
 
     fn api() -> ProtectedApi {
@@ -229,18 +229,11 @@ mod tests {
 
     fn claims(changes: Value) -> Value {
         let now = unix_now() as i64;
-        let mut claims = json!({
+        let claims = json!({
             "iss": ISSUER, "sub": "alice", "aud": "api://mail-api", "exp": now + 600, "iat": now,
             "scope": "Mail.Read", "client_id": "mail-app"
         });
-        for (name, value) in changes.as_object().unwrap() {
-            if value.is_null() {
-                claims.as_object_mut().unwrap().remove(name);
-            } else {
-                claims[name] = value.clone();
-            }
-        }
-        claims
+        changed(claims, changes)
     }
 
     fn token(typ: Option<&str>, claims: &Value) -> String {

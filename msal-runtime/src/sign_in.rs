@@ -37,39 +37,26 @@ const MAX_CLAIMS_LEN: usize = 8 * 1024;
 
 /// `GET /auth/signin?return_url=…[&scope=…][&login_hint=…][&claims=…]`.
 pub(crate) async fn sign_in(State(msal): State<Msal>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+    let refused =
+        |message: &str| error_page(StatusCode::BAD_REQUEST, "Sign-in could not start", message, Some(("/", "Home")));
     let params = match Params::parse(query.as_deref().unwrap_or_default().as_bytes()) {
         Ok(params) => params,
-        Err(error) => return error_page(StatusCode::BAD_REQUEST, "Sign-in could not start", &error.to_string(), None),
+        Err(error) => return refused(&error.to_string()),
     };
     let return_url = match params.get("return_url").map(ReturnUrl::parse).transpose() {
         Ok(return_url) => return_url.unwrap_or_else(ReturnUrl::root),
-        Err(error) => {
-            return error_page(
-                StatusCode::BAD_REQUEST,
-                "Sign-in could not start",
-                &error.to_string(),
-                Some(("/", "Home")),
-            );
-        }
+        Err(error) => return refused(&error.to_string()),
     };
     // `scope` and `claims` come from the consent URLs given to `fetch()` callers (see `consent`).
     let scopes = match params.get("scope").map(ScopeSet::parse).transpose() {
         Ok(scopes) => scopes.map(|scopes| scopes.without_reserved()),
-        Err(error) => {
-            return error_page(
-                StatusCode::BAD_REQUEST,
-                "Sign-in could not start",
-                &error.to_string(),
-                Some(("/", "Home")),
-            );
-        }
+        Err(error) => return refused(&error.to_string()),
     };
     let claims = params.get("claims");
     if claims.is_some_and(|claims| {
         claims.len() > MAX_CLAIMS_LEN || serde_json::from_str::<serde_json::Value>(claims).is_err()
     }) {
-        let message = "the claims parameter is not a JSON claims request";
-        return error_page(StatusCode::BAD_REQUEST, "Sign-in could not start", message, Some(("/", "Home")));
+        return refused("the claims parameter is not a JSON claims request");
     }
     let request = SignInRequest {
         scopes: scopes.as_ref().filter(|scopes| !scopes.is_empty()),

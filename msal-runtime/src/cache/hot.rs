@@ -167,8 +167,8 @@ impl HotTokens {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cache::partition::tests::{account, response};
-    use crate::cache::{GrantType, Issued};
+    use crate::cache::GrantType;
+    use crate::cache::partition::tests::{issue, response};
 
     fn scopes(value: &str) -> ScopeSet {
         ScopeSet::parse(value).unwrap()
@@ -176,17 +176,8 @@ mod tests {
 
     fn partition(tokens: &[(&str, &str, u64)]) -> CachePartition {
         let mut partition = CachePartition::default();
-        let account = account("alice");
         for (secret, scope, expires_in) in tokens {
-            let requested = scopes(scope);
-            let issued = Issued {
-                account: &account,
-                client_id: "client",
-                requested: &requested,
-                grant_type: GrantType::RefreshToken,
-                now: 1000,
-            };
-            partition.record(&issued, &response(secret, Some(scope), *expires_in));
+            issue(&mut partition, &response(secret, Some(scope), *expires_in), scope, GrantType::RefreshToken, 1000);
         }
         partition
     }

@@ -219,17 +219,22 @@ pub(crate) mod tests {
 
     const NOW: u64 = 1_800_000_000;
 
-    fn record(partition: &mut CachePartition, token: &str, scope: &str, expires_in: u64) {
+    /// Records `response` for "alice.tenant" and client "client" as if `scope` had been requested.
+    pub(crate) fn issue(
+        partition: &mut CachePartition,
+        response: &TokenResponse,
+        scope: &str,
+        grant_type: GrantType,
+        now: u64,
+    ) {
         let account = account("alice.tenant");
         let requested = scopes(scope);
-        let issued = Issued {
-            account: &account,
-            client_id: "client",
-            requested: &requested,
-            grant_type: GrantType::RefreshToken,
-            now: NOW,
-        };
-        partition.record(&issued, &response(token, Some(scope), expires_in));
+        let issued = Issued { account: &account, client_id: "client", requested: &requested, grant_type, now };
+        partition.record(&issued, response);
+    }
+
+    fn record(partition: &mut CachePartition, token: &str, scope: &str, expires_in: u64) {
+        issue(partition, &response(token, Some(scope), expires_in), scope, GrantType::RefreshToken, NOW);
     }
 
     #[test]
@@ -299,35 +304,23 @@ pub(crate) mod tests {
         assert_eq!(partition.keep_until(NOW, 90), NOW + 90, "empty: the default lifetime");
         record(&mut partition, "at", "Mail.Read", 3600);
         assert_eq!(partition.keep_until(NOW, 90), NOW + 3600, "the access token outlives the default");
-        let account = account("alice.tenant");
-        let requested = scopes("Mail.Read");
-        let issued = Issued {
-            account: &account,
-            client_id: "client",
-            requested: &requested,
-            grant_type: GrantType::RefreshToken,
-            now: NOW,
-        };
         let mut with_expiry = response("at2", Some("Mail.Read"), 60);
         with_expiry.refresh_token_expires_in = Some(86_400);
-        partition.record(&issued, &with_expiry);
+        issue(&mut partition, &with_expiry, "Mail.Read", GrantType::RefreshToken, NOW);
         assert_eq!(partition.keep_until(NOW, 90), NOW + 86_400, "the provider's refresh-token lifetime");
     }
 
     #[test]
     fn a_refresh_token_covers_what_was_granted_and_keeps_it_through_rotation() {
         let mut partition = CachePartition::default();
-        let account = account("alice.tenant");
-        let issue = |partition: &mut CachePartition, scope: &str, grant_type| {
-            let requested = scopes(scope);
-            let issued = Issued { account: &account, client_id: "client", requested: &requested, grant_type, now: NOW };
-            partition.record(&issued, &response("at", Some(scope), 3600));
+        let grant = |partition: &mut CachePartition, scope: &str, grant_type| {
+            issue(partition, &response("at", Some(scope), 3600), scope, grant_type, NOW);
         };
-        issue(&mut partition, "Mail.Read Mail.Send", GrantType::AuthorizationCode);
-        issue(&mut partition, "Mail.Read", GrantType::RefreshToken);
+        grant(&mut partition, "Mail.Read Mail.Send", GrantType::AuthorizationCode);
+        grant(&mut partition, "Mail.Read", GrantType::RefreshToken);
         let covered = partition.refresh_token("client").unwrap().covered_scopes().unwrap();
         assert_eq!(covered, scopes("Mail.Read Mail.Send"), "a rotated token keeps what it covered");
-        issue(&mut partition, "Orders.Read", GrantType::AuthorizationCode);
+        grant(&mut partition, "Orders.Read", GrantType::AuthorizationCode);
         let covered = partition.refresh_token("client").unwrap().covered_scopes().unwrap();
         assert_eq!(covered, scopes("Orders.Read"), "a new authorization's token covers what it granted");
     }

@@ -184,8 +184,14 @@ impl CachePartition {
     }
 
     /// Reads MSAL JSON; a malformed or foreign entry fails the whole partition, which callers treat as absent.
+    /// Access tokens that cannot be bearer tokens (RFC 6750 §2.1: visible ASCII) are dropped: served, they
+    /// could not go into an `Authorization` header; dropped, they are refreshed.
     pub(crate) fn from_msal_json(json: &str) -> Result<Self, serde_json::Error> {
-        serde_json::from_str(json)
+        let mut partition: CachePartition = serde_json::from_str(json)?;
+        partition
+            .access_tokens
+            .retain(|_, at| !at.secret.expose().is_empty() && at.secret.expose().bytes().all(|b| b.is_ascii_graphic()));
+        Ok(partition)
     }
 
     /// Until when the partition is worth keeping: while its refresh token lives (when its expiry is known,
@@ -370,6 +376,14 @@ mod tests {
         assert_eq!(at.other["key_id"], "pop-key");
         assert!(partition.to_msal_json().contains(r#""key_id":"pop-key""#));
         assert!(partition.to_msal_json().contains(r#""expires_on":"2""#));
+    }
+
+    #[test]
+    fn drops_access_tokens_that_could_not_be_sent() {
+        let json = MSAL_PYTHON_CACHE.replace("\"at-secret\"", "\"at\\r\\nSet-Cookie: x\"");
+        let partition = CachePartition::from_msal_json(&json).unwrap();
+        assert!(partition.access_tokens.is_empty());
+        assert_eq!(partition.refresh_tokens.len(), 1, "the rest of the partition stays");
     }
 
     #[test]
