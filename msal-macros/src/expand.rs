@@ -103,6 +103,15 @@ mod tests {
     }
 
     #[test]
+    fn the_declared_permissions_file_becomes_a_dependency_of_the_crate() {
+        let handler: ItemFn = parse_quote! { async fn inbox(token: AccessToken) {} };
+        let tokens = [Token { scopes: vec!["Mail.Read".to_owned()], param: Some(0) }];
+        let expanded = expand(handler, &tokens, true, Some(PathBuf::from("/app/Cargo.toml"))).to_string();
+        // `include_bytes!` makes cargo rebuild the crate when the file changes.
+        assert!(expanded.contains("const _ : & [u8] = :: core :: include_bytes ! (\"/app/Cargo.toml\")"), "{expanded}");
+    }
+
+    #[test]
     fn a_handler_without_a_token_still_requires_one() {
         let handler: ItemFn = parse_quote! { pub async fn compose() -> &'static str { "form" } };
         let tokens = [Token { scopes: vec!["Mail.Send".to_owned()], param: None }];

@@ -215,9 +215,11 @@ async function control(req, res) {
       Object.assign(settings, await readJson(req));
       return reply(200, settings);
     case 'POST /__test/faults': {
-      // { "route": "POST /token", "status": 503, "retryAfter": 2, "count": 3, "delayMs": 0 }
+      // { "route": "POST /token", "status": 503, "retryAfter": 2, "count": 3, "delayMs": 0, "bodyBytes": 0 }
       const f = await readJson(req);
-      faults[f.route] = { status: f.status, retryAfter: f.retryAfter, remaining: f.count ?? 1, delayMs: f.delayMs || 0 };
+      faults[f.route] = {
+        status: f.status, retryAfter: f.retryAfter, remaining: f.count ?? 1, delayMs: f.delayMs || 0, bodyBytes: f.bodyBytes || 0,
+      };
       return reply(200, faults);
     }
     default:
@@ -240,6 +242,12 @@ server.listen(Number(env.IDP_PORT || 0), '127.0.0.1', () => {
     if (fault && fault.remaining > 0) {
       fault.remaining -= 1;
       if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
+      if (fault.bodyBytes) {
+        ctx.status = fault.status || 200;
+        ctx.type = 'json';
+        ctx.body = JSON.stringify({ access_token: 'x', padding: 'x'.repeat(fault.bodyBytes) });
+        return;
+      }
       if (fault.status) {
         ctx.status = fault.status;
         if (fault.retryAfter !== undefined) ctx.set('Retry-After', String(fault.retryAfter));

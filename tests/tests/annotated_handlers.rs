@@ -128,3 +128,14 @@ async fn the_app_wide_scope_list_is_collected_at_link_time() {
     // Admin consent is an Entra endpoint; the test provider has none.
     assert_eq!(app.msal.admin_consent_url(), None);
 }
+
+#[tokio::test]
+async fn every_handler_scope_can_be_asked_for_at_sign_in() {
+    let app = app(|config| config.request_handler_scopes_at_sign_in(true)).await;
+    let authorize = app.begin_sign_in(&Browser::new(), "/").await;
+    let url = url::Url::parse(&authorize).unwrap();
+    let scope = url.query_pairs().find(|(name, _)| name == "scope").unwrap().1.into_owned();
+    for needed in ["openid", "profile", "offline_access", "Mail.Read", "Mail.Send", "api://orders-api/Orders.Read"] {
+        assert!(scope.split(' ').any(|s| s == needed), "{needed} in {scope}");
+    }
+}

@@ -178,3 +178,44 @@ async fn concurrent_users_never_see_each_others_tokens() {
         }
     }
 }
+
+#[tokio::test]
+async fn an_oversized_provider_response_is_refused_not_read_whole() {
+    let app = app_reading_mail().await;
+    app.idp.settings(json!({ "accessTokenTtl": 1 })).await;
+    let browser = Browser::new();
+    app.sign_in(&browser, "/", "alice").await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    // 2 MiB from the token endpoint, twice (the refresh and its retry would both get it).
+    app.idp.fault(json!({ "route": "POST /token", "bodyBytes": 2 * 1024 * 1024, "count": 2 })).await;
+
+    let page = browser.get(app.url("/mail")).await;
+    assert_eq!(
+        page.status(),
+        StatusCode::SERVICE_UNAVAILABLE,
+        "an unusable answer, shown as the provider being unavailable"
+    );
+    assert!(app.me(&browser).await.is_ok(), "still signed in");
+}
+
+#[tokio::test]
+async fn a_provider_that_does_not_answer_is_given_up_on_after_the_timeout() {
+    let app =
+        TestApp::start_with(|config| config.initial_scopes(["Mail.Read"]).http_timeout(Duration::from_secs(1))).await;
+    app.idp.settings(json!({ "accessTokenTtl": 1 })).await;
+    let browser = Browser::new();
+    app.sign_in(&browser, "/", "alice").await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    // The provider stalls for 30 s; with a 1 s timeout the request must come back long before.
+    app.idp.fault(json!({ "route": "POST /token", "delayMs": 30_000, "count": 1 })).await;
+
+    let started = std::time::Instant::now();
+    let page = browser.get(app.url("/mail")).await;
+    assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "the request waited for the provider: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(app.idp.requests("POST /token").await, 2, "a timeout is not retried (the refresh token may be spent)");
+}
