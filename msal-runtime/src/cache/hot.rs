@@ -104,7 +104,8 @@ impl HotToken {
     }
 }
 
-/// The summary of one partition's access tokens for one client.
+/// The summary of one partition's access tokens for one client. `repr(C)` keeps the first token at the
+/// front, next to the slot header a cache hit has just read.
 #[derive(Debug, Clone, Default)]
 #[repr(C)]
 pub(crate) struct HotTokens {
