@@ -60,13 +60,13 @@ pub(crate) fn expand(mut handler: ItemFn, tokens: &[Token], register: bool, trac
                 // The user's spelling of `AccessToken` stays, so that their import of it stays used.
                 let span = param.ty.span();
                 let (pat, ty) = (&param.pat, &param.ty);
-                let new_pat = parse_quote_spanned!(span=> ::msal_runtime::__private::AccessTokenFor(#pat, _));
-                let new_ty = parse_quote_spanned!(span=> ::msal_runtime::__private::AccessTokenFor<#marker, #ty>);
+                let new_pat = parse_quote_spanned!(span=> ::msal_runtime::__private::ScopedToken(#pat, _));
+                let new_ty = parse_quote_spanned!(span=> ::msal_runtime::__private::ScopedToken<#marker, #ty>);
                 *param.pat = new_pat;
                 *param.ty = new_ty;
             }
             None => {
-                let param: FnArg = parse_quote!(_: ::msal_runtime::__private::AccessTokenFor<#marker>);
+                let param: FnArg = parse_quote!(_: ::msal_runtime::__private::ScopedToken<#marker>);
                 handler.sig.inputs.insert(0, param);
             }
         }
@@ -119,7 +119,7 @@ mod tests {
         assert!(expanded.contains("pub struct __msal_scopes_compose"), "{expanded}");
         assert!(
             expanded.contains(
-                "async fn compose (_ : :: msal_runtime :: __private :: AccessTokenFor < __msal_scopes_compose >)"
+                "async fn compose (_ : :: msal_runtime :: __private :: ScopedToken < __msal_scopes_compose >)"
             ),
             "{expanded}"
         );

@@ -87,7 +87,7 @@ pub use registry::{ScopedHandler, handler_scopes, scoped_handlers};
 /// What `#[requires_scopes]` expands to refers to; not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::extract::{AccessTokenFor, RequiredScopes};
+    pub use crate::extract::{RequiredScopes, ScopedToken};
     pub use crate::registry::ScopedHandler;
     pub use inventory;
 }

@@ -10,10 +10,10 @@ impl ::msal_runtime::__private::RequiredScopes for __msal_scopes_send {
 }
 /// Sends a message.
 async fn send(
-    ::msal_runtime::__private::AccessTokenFor(
+    ::msal_runtime::__private::ScopedToken(
         token,
         _,
-    ): ::msal_runtime::__private::AccessTokenFor<__msal_scopes_send, AccessToken>,
+    ): ::msal_runtime::__private::ScopedToken<__msal_scopes_send, AccessToken>,
     State(api): State<MailApi>,
     Form(mail): Form<Mail>,
 ) -> Result<Redirect, AppError> {

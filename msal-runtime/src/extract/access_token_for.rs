@@ -59,15 +59,15 @@ fn scopes_of<R: RequiredScopes>() -> Result<&'static ScopeSet, ScopeError> {
 /// answered for the user: a page load goes to the provider to sign in or consent and comes back, a `fetch()`
 /// gets a 401 with a consent URL, a form POST comes back to its form page. Requires [`Msal::layer`].
 ///
-/// A tuple struct so that a handler can bind the token directly, `AccessTokenFor(token, _):
-/// AccessTokenFor<MailSend>`, which is what `#[requires_scopes]` writes. `T` is always [`AccessToken`]; the
-/// macro spells it as the handler did, so that the handler's `use` of `AccessToken` stays used.
-pub struct AccessTokenFor<R: RequiredScopes, T = AccessToken>(pub T, pub PhantomData<fn() -> R>);
+pub struct AccessTokenFor<R: RequiredScopes> {
+    token: AccessToken,
+    scopes: PhantomData<fn() -> R>,
+}
 
 impl<R: RequiredScopes> AccessTokenFor<R> {
     /// The token.
     pub fn into_token(self) -> AccessToken {
-        self.0
+        self.token
     }
 }
 
@@ -75,13 +75,13 @@ impl<R: RequiredScopes> Deref for AccessTokenFor<R> {
     type Target = AccessToken;
 
     fn deref(&self) -> &AccessToken {
-        &self.0
+        &self.token
     }
 }
 
 impl<R: RequiredScopes> fmt::Debug for AccessTokenFor<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("AccessTokenFor").field(&self.0).field(&R::SCOPES).finish()
+        f.debug_tuple("AccessTokenFor").field(&self.token).field(&R::SCOPES).finish()
     }
 }
 
@@ -92,7 +92,7 @@ impl<S: Send + Sync, R: RequiredScopes> FromRequestParts<S> for AccessTokenFor<R
         let msal = super::msal(parts).ok_or_else(TokenRejection::layer_missing)?.clone();
         let scopes = scopes_of::<R>().map_err(TokenRejection::invalid_scopes)?;
         let token = msal.token_for_request(parts, scopes).await?;
-        Ok(Self(token, PhantomData))
+        Ok(Self { token, scopes: PhantomData })
     }
 }
 

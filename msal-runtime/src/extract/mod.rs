@@ -2,10 +2,12 @@
 
 mod access_token_for;
 mod bearer;
+mod scoped_token;
 mod signed_in_user;
 
 pub use access_token_for::{AccessTokenFor, RequiredScopes, TokenRejection, TokenRejectionReason};
 pub use bearer::{Bearer, BearerRejection};
+pub use scoped_token::ScopedToken;
 pub use signed_in_user::{SignInRequired, SignedInUser};
 
 use http::request::Parts;
