@@ -11,20 +11,20 @@ use jsonwebtoken::Algorithm;
 
 use crate::acquire::Acquisition;
 use crate::cache::TokenCache;
-use crate::callback::{self, Outcome};
 use crate::config::{ClientAuthMethod, CredentialSetting, MsalConfig, ResponseMode, TokenCacheSetting};
-use crate::cookies::{CookieKind, Cookies};
-use crate::discovery::{DiscoveryError, ProviderMetadata, discover};
-use crate::http_client::ProviderHttp;
-use crate::id_token::IdTokenRules;
-use crate::pending_sign_in::PendingSignIns;
+use crate::provider::discovery::{DiscoveryError, ProviderMetadata, discover};
+use crate::provider::http::ProviderHttp;
+use crate::provider::id_token::IdTokenRules;
+use crate::provider::signing_keys::{KeyRefreshPolicy, SigningKeys};
+use crate::provider::token_endpoint::{ClientCredential, TokenEndpoint};
 use crate::random::random_bytes;
-use crate::registry::{admin_consent_url, handler_scopes, scoped_handlers};
-use crate::scope::ScopeSet;
-use crate::session::{SessionId, SessionRecord, Sessions};
-use crate::signing_keys::{KeyRefreshPolicy, SigningKeys};
-use crate::token_endpoint::{ClientCredential, TokenEndpoint};
-use crate::{sign_in, sign_out};
+use crate::scope::registry::{admin_consent_url, handler_scopes, scoped_handlers};
+use crate::scope::set::ScopeSet;
+use crate::session::store::{SessionId, SessionRecord, Sessions};
+use crate::sign_in::callback::{self, Outcome};
+use crate::sign_in::pending::PendingSignIns;
+use crate::sign_in::{sign_out, start};
+use crate::web::cookies::{CookieKind, Cookies};
 
 /// Path of the sign-in route.
 pub const SIGN_IN_PATH: &str = "/auth/signin";
@@ -169,7 +169,7 @@ impl Msal {
     /// POST), and `GET|POST /auth/signout`. Merge them into the app's router.
     pub fn routes<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
         Router::new()
-            .route(SIGN_IN_PATH, get(sign_in::sign_in))
+            .route(SIGN_IN_PATH, get(start::sign_in))
             .route(self.inner.config.callback_path(), get(callback::callback_get).post(callback::callback_post))
             .route(SIGN_OUT_PATH, get(sign_out::sign_out).post(sign_out::sign_out))
             .with_state(self.clone())

@@ -4,8 +4,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cache::StoreError;
-use crate::id_token::IdTokenError;
-use crate::token_endpoint::{ProviderError, TokenError};
+use crate::provider::id_token::IdTokenError;
+use crate::provider::token_endpoint::{ProviderError, TokenError};
 
 /// Why no token could be acquired silently.
 #[derive(Debug, Clone, thiserror::Error)]

@@ -6,16 +6,17 @@ use std::time::Duration;
 
 use futures::FutureExt;
 
-use crate::access_token::AccessToken;
-use crate::account::{HomeAccountId, identify};
+use crate::acquire::access_token::AccessToken;
 use crate::acquire::error::{AcquireError, InteractionReason, InvalidResponse, classify};
 use crate::cache::partition::{EXPIRY_BUFFER_SECS, access_token_lifetime};
-use crate::cache::{AccountEntry, GrantType, Issued, unix_now};
-use crate::id_token::{Expect, IdTokenError};
+use crate::cache::{AccountEntry, GrantType, Issued};
+use crate::clock::unix_now;
 use crate::msal::Msal;
-use crate::scope::{Scope, ScopeSet};
+use crate::provider::account::{HomeAccountId, identify};
+use crate::provider::id_token::{Expect, IdTokenError};
+use crate::provider::token_endpoint::{TokenError, TokenResponse};
+use crate::scope::set::{Scope, ScopeSet};
 use crate::secret::Secret;
-use crate::token_endpoint::{TokenError, TokenResponse};
 
 /// The longest wait inside a request before the single retry; a longer `Retry-After` fails the request
 /// (the next one after that time succeeds).

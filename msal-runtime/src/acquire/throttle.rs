@@ -10,9 +10,9 @@ use lru::LruCache;
 use parking_lot::Mutex;
 use sha2::{Digest, Sha256};
 
-use crate::account::HomeAccountId;
 use crate::acquire::error::AcquireError;
-use crate::scope::ScopeSet;
+use crate::provider::account::HomeAccountId;
+use crate::scope::set::ScopeSet;
 use crate::secret::Secret;
 
 /// The longest `Retry-After` honoured; a provider asking for more is asked again after this.

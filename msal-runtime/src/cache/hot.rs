@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 use parking_lot::RwLock;
 
 use crate::cache::schema::CachePartition;
-use crate::scope::{Scope, ScopeSet};
+use crate::scope::set::{Scope, ScopeSet};
 use crate::secret::Secret;
 
 /// Most scopes of one summarised token; tokens with more are left to the full rules.
@@ -168,7 +168,7 @@ impl HotTokens {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cache::GrantType;
+    use crate::cache::partition::GrantType;
     use crate::cache::partition::tests::{issue, response};
 
     fn scopes(value: &str) -> ScopeSet {

@@ -16,11 +16,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use async_trait::async_trait;
 use parking_lot::Mutex;
 
-use crate::account::HomeAccountId;
 use crate::cache::hot::{HotLookup, HotTokens, ScopeIds};
 use crate::cache::schema::CachePartition;
 use crate::cache::store::{Saved, StoreError, Stored, TokenStore};
-use crate::cache::unix_now;
+use crate::clock::unix_now;
+use crate::provider::account::HomeAccountId;
 
 const SHARDS: usize = 16;
 

@@ -3,8 +3,8 @@
 use crate::cache::schema::{
     AccessTokenEntry, AccountEntry, AppMetadataEntry, CachePartition, IdTokenEntry, RefreshTokenEntry,
 };
-use crate::scope::ScopeSet;
-use crate::token_endpoint::TokenResponse;
+use crate::provider::token_endpoint::TokenResponse;
+use crate::scope::set::ScopeSet;
 
 /// A cached access token serves only while it stays valid for more than this (MSAL's 5-minute buffer):
 /// a token that expires on its way to the API is a failed call.
@@ -174,7 +174,7 @@ fn scopes_overlap(old: &ScopeSet, new: &ScopeSet) -> bool {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::account::{AccountIdentity, AuthorityType, HomeAccountId};
+    use crate::provider::account::{AccountIdentity, AuthorityType, HomeAccountId};
     use crate::secret::Secret;
 
     pub(crate) fn account(home: &str) -> AccountEntry {

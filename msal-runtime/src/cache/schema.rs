@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::account::{AccountIdentity, AuthorityType};
-use crate::scope::ScopeSet;
+use crate::provider::account::{AccountIdentity, AuthorityType};
+use crate::scope::set::ScopeSet;
 use crate::secret::Secret;
 
 /// Extra fields written by other MSAL libraries, preserved on rewrite.
@@ -228,7 +228,7 @@ impl CachePartition {
 
 /// MSAL's `target`: the scopes, space-separated, in a stable order.
 mod target {
-    use crate::scope::ScopeSet;
+    use crate::scope::set::ScopeSet;
     use serde::{Deserialize, Deserializer, Serializer};
 
     pub(super) fn serialize<S: Serializer>(scopes: &ScopeSet, serializer: S) -> Result<S::Ok, S::Error> {

@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::account::HomeAccountId;
 use crate::cache::schema::CachePartition;
+use crate::provider::account::HomeAccountId;
 
 /// A partition as loaded, with the version a later save must name.
 #[derive(Debug, Clone)]

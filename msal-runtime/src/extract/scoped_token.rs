@@ -6,8 +6,9 @@ use std::marker::PhantomData;
 use axum::extract::FromRequestParts;
 use http::request::Parts;
 
-use crate::access_token::AccessToken;
-use crate::extract::access_token_for::{AccessTokenFor, RequiredScopes, TokenRejection};
+use crate::acquire::access_token::AccessToken;
+use crate::extract::access_token_for::{AccessTokenFor, TokenRejection};
+use crate::scope::required::RequiredScopes;
 
 /// [`AccessTokenFor<R>`] as a tuple struct, so that the handler's own pattern binds the token:
 /// `ScopedToken(token, _): ScopedToken<Marker, AccessToken>`. `T` is always [`AccessToken`]; the macro spells

@@ -7,8 +7,8 @@ use http::StatusCode;
 use http::request::Parts;
 use serde_json::json;
 
-use crate::account::HomeAccountId;
 use crate::msal::SIGN_IN_PATH;
+use crate::provider::account::HomeAccountId;
 
 /// The signed-in user of this request. Extracting it fails with 401 when nobody is signed in;
 /// use `Option<SignedInUser>` for pages that serve both.

@@ -8,9 +8,9 @@ use std::time::Duration;
 use jsonwebtoken::Algorithm;
 use serde::Deserialize;
 
-use crate::authority::{IssuerMismatch, IssuerPolicy};
-use crate::jws::{self, JwsError};
-use crate::signing_keys::SigningKeys;
+use crate::provider::authority::{IssuerMismatch, IssuerPolicy};
+use crate::provider::jws::{self, JwsError};
+use crate::provider::signing_keys::SigningKeys;
 
 /// The algorithms accepted unless configured otherwise: asymmetric only (RFC 8725 §3.1).
 pub(crate) const DEFAULT_ALGORITHMS: [Algorithm; 3] = [Algorithm::RS256, Algorithm::PS256, Algorithm::ES256];
@@ -237,7 +237,7 @@ impl IdTokenRules {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::authority::Authority;
+    use crate::provider::authority::Authority;
     use base64::Engine;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use jsonwebtoken::{EncodingKey, Header, encode};
@@ -248,15 +248,15 @@ pub(crate) mod tests {
     pub(crate) const NOW: i64 = 1_800_000_000;
 
     pub(crate) fn rsa_a() -> EncodingKey {
-        EncodingKey::from_rsa_pem(include_bytes!("../testdata/rsa-a.pem")).unwrap()
+        EncodingKey::from_rsa_pem(include_bytes!("../../testdata/rsa-a.pem")).unwrap()
     }
 
     fn rsa_b() -> EncodingKey {
-        EncodingKey::from_rsa_pem(include_bytes!("../testdata/rsa-b.pem")).unwrap()
+        EncodingKey::from_rsa_pem(include_bytes!("../../testdata/rsa-b.pem")).unwrap()
     }
 
     fn ec() -> EncodingKey {
-        EncodingKey::from_ec_pem(include_bytes!("../testdata/ec-p256.pem")).unwrap()
+        EncodingKey::from_ec_pem(include_bytes!("../../testdata/ec-p256.pem")).unwrap()
     }
 
     fn jwk(file: &str, kid: Option<&str>) -> Value {
@@ -268,7 +268,7 @@ pub(crate) mod tests {
     }
 
     pub(crate) fn rsa_a_jwk(kid: Option<&str>) -> Value {
-        jwk(include_str!("../testdata/rsa-a.jwk.json"), kid)
+        jwk(include_str!("../../testdata/rsa-a.jwk.json"), kid)
     }
 
     pub(crate) fn keys(jwks: Vec<Value>) -> SigningKeys {
@@ -278,8 +278,8 @@ pub(crate) mod tests {
     pub(crate) fn default_keys() -> SigningKeys {
         keys(vec![
             rsa_a_jwk(Some("a")),
-            jwk(include_str!("../testdata/rsa-b.jwk.json"), Some("b")),
-            jwk(include_str!("../testdata/ec-p256.jwk.json"), Some("ec")),
+            jwk(include_str!("../../testdata/rsa-b.jwk.json"), Some("b")),
+            jwk(include_str!("../../testdata/ec-p256.jwk.json"), Some("ec")),
         ])
     }
 
@@ -359,7 +359,7 @@ pub(crate) mod tests {
         let none = unsigned(json!({"alg": "none", "kid": "a"}), &claims());
         assert_eq!(run(&none).unwrap_err(), IdTokenError::AlgorithmNotAllowed { alg: "none".into() });
         // The classic confusion attack: HS256 with the provider's public key as the HMAC secret.
-        let public_pem = include_bytes!("../testdata/rsa-a.public.pem");
+        let public_pem = include_bytes!("../../testdata/rsa-a.public.pem");
         let hs = sign(Algorithm::HS256, Some("a"), &EncodingKey::from_secret(public_pem), &claims());
         assert_eq!(run(&hs).unwrap_err(), IdTokenError::AlgorithmNotAllowed { alg: "HS256".into() });
         let rs384 = sign(Algorithm::RS384, Some("a"), &rsa_a(), &claims());
@@ -406,12 +406,12 @@ pub(crate) mod tests {
         let one = keys(vec![rsa_a_jwk(None)]);
         let token = sign(Algorithm::RS256, None, &rsa_a(), &claims());
         assert!(run_with(&rules(), &one, &token, Expect::SignIn { nonce: "nonce-1" }).is_ok());
-        let several = keys(vec![jwk(include_str!("../testdata/rsa-b.jwk.json"), None), rsa_a_jwk(None)]);
+        let several = keys(vec![jwk(include_str!("../../testdata/rsa-b.jwk.json"), None), rsa_a_jwk(None)]);
         assert!(run_with(&rules(), &several, &token, Expect::SignIn { nonce: "nonce-1" }).is_ok());
         let wrong = sign(
             Algorithm::RS256,
             None,
-            &EncodingKey::from_rsa_pem(include_bytes!("../testdata/rsa-b.pem")).unwrap(),
+            &EncodingKey::from_rsa_pem(include_bytes!("../../testdata/rsa-b.pem")).unwrap(),
             &claims(),
         );
         assert_eq!(

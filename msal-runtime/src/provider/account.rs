@@ -11,8 +11,8 @@ use base64::engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::authority::Authority;
-use crate::id_token::IdTokenClaims;
+use crate::provider::authority::Authority;
+use crate::provider::id_token::IdTokenClaims;
 
 /// MSAL's home account id: the key of a user's token-cache partition.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -7,7 +7,7 @@ use jsonwebtoken::{Algorithm, Validation};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use crate::signing_keys::SigningKeys;
+use crate::provider::signing_keys::SigningKeys;
 
 /// Why a JWS did not verify.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -14,16 +14,16 @@ use http::request::Parts;
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use serde_json::json;
 
-use crate::account::HomeAccountId;
 use crate::acquire::{AcquireError, InteractionReason, InteractionRequired};
-use crate::cache::unix_now;
+use crate::clock::unix_now;
 use crate::extract::{TokenRejection, TokenRejectionReason};
 use crate::msal::{Msal, SIGN_IN_PATH};
-use crate::pages::error_page;
-use crate::return_url::ReturnUrl;
-use crate::scope::{Scope, ScopeSet};
-use crate::session::SessionRecord;
-use crate::sign_in::SignInRequest;
+use crate::provider::account::HomeAccountId;
+use crate::scope::set::{Scope, ScopeSet};
+use crate::session::store::SessionRecord;
+use crate::sign_in::return_url::ReturnUrl;
+use crate::sign_in::start::SignInRequest;
+use crate::web::error_page::error_page;
 
 /// A session created by a consent or re-authentication less than this long ago that still lacks the
 /// scopes it was created for is a loop in the making.

@@ -9,16 +9,16 @@ use http::{HeaderMap, HeaderValue, StatusCode};
 use url::Url;
 
 use crate::config::ResponseMode;
-use crate::cookies::CookieKind;
-use crate::form_params::Params;
 use crate::msal::Msal;
-use crate::pages::error_page;
-use crate::pending_sign_in::{BrowserBinding, PendingSignIn};
-use crate::pkce::PkceVerifier;
 use crate::random::random_token;
-use crate::return_url::ReturnUrl;
-use crate::scope::ScopeSet;
+use crate::scope::set::ScopeSet;
 use crate::secret::Secret;
+use crate::sign_in::pending::{BrowserBinding, PendingSignIn};
+use crate::sign_in::pkce::PkceVerifier;
+use crate::sign_in::return_url::ReturnUrl;
+use crate::web::cookies::CookieKind;
+use crate::web::error_page::error_page;
+use crate::web::params::Params;
 
 /// What a sign-in asks for beyond the defaults (used for incremental consent and re-authentication too).
 #[derive(Debug, Default)]

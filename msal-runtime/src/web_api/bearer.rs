@@ -12,9 +12,9 @@ use http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use http::request::Parts;
 use http::{HeaderValue, StatusCode};
 
-use crate::extract::RequiredScopes;
-use crate::protected_api::{ApiCaller, BearerError, ProtectedApi};
-use crate::scope::ScopeSet;
+use crate::scope::required::RequiredScopes;
+use crate::scope::set::ScopeSet;
+use crate::web_api::protected_api::{ApiCaller, BearerError, ProtectedApi};
 
 /// The validated caller of an API route that requires `R`'s scopes. Requires [`ProtectedApi::layer`].
 pub struct Bearer<R: RequiredScopes> {

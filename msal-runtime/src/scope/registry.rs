@@ -4,8 +4,8 @@
 
 use url::Url;
 
-use crate::authority::{Authority, EntraTenant};
-use crate::scope::{Scope, ScopeSet};
+use crate::provider::authority::{Authority, EntraTenant};
+use crate::scope::set::{Scope, ScopeSet};
 
 /// A handler annotated with `#[requires_scopes]`, registered by the macro.
 #[derive(Debug)]

@@ -9,15 +9,15 @@ use std::time::Duration;
 use jsonwebtoken::Algorithm;
 use serde::Deserialize;
 
-use crate::authority::{Authority, IssuerMismatch, IssuerPolicy};
-use crate::cache::unix_now;
-use crate::discovery::discover;
-use crate::http_client::ProviderHttp;
-use crate::id_token::{Audience, DEFAULT_ALGORITHMS, NumericDate};
-use crate::jws::{self, JwsError};
+use crate::clock::unix_now;
 use crate::msal::MsalError;
-use crate::scope::ScopeSet;
-use crate::signing_keys::{KeyRefreshPolicy, SigningKeys};
+use crate::provider::authority::{Authority, IssuerMismatch, IssuerPolicy};
+use crate::provider::discovery::discover;
+use crate::provider::http::ProviderHttp;
+use crate::provider::id_token::{Audience, DEFAULT_ALGORITHMS, NumericDate};
+use crate::provider::jws::{self, JwsError};
+use crate::provider::signing_keys::{KeyRefreshPolicy, SigningKeys};
+use crate::scope::set::ScopeSet;
 
 /// Why a bearer token was refused (RFC 6750 §3.1 `invalid_token`, with the detail for logs).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -219,7 +219,7 @@ impl ProtectedApi {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::id_token::tests::{ISSUER, changed, default_keys, rsa_a, sign};
+    use crate::provider::id_token::tests::{ISSUER, changed, default_keys, rsa_a, sign};
     use serde_json::{Value, json};
 
     fn api() -> ProtectedApi {

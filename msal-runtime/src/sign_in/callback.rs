@@ -14,19 +14,20 @@ use axum::response::{IntoResponse, Response};
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, REFERRER_POLICY, SET_COOKIE};
 use http::{HeaderMap, HeaderValue, StatusCode};
 
-use crate::account::{AccountError, identify};
-use crate::authority::IssuerMismatch;
-use crate::cache::{AccountEntry, GrantType, Issued, StoreError, unix_now};
+use crate::cache::{AccountEntry, GrantType, Issued, StoreError};
+use crate::clock::unix_now;
 use crate::config::ResponseMode;
-use crate::cookies::CookieKind;
-use crate::form_params::{Params, ParamsError};
-use crate::id_token::{Expect, IdTokenError};
 use crate::msal::{Msal, SIGN_IN_PATH};
-use crate::pages::error_page;
-use crate::pending_sign_in::{BrowserBinding, Claim, PendingSignIn};
-use crate::return_url::ReturnUrl;
-use crate::session::SessionId;
-use crate::token_endpoint::TokenError;
+use crate::provider::account::{AccountError, identify};
+use crate::provider::authority::IssuerMismatch;
+use crate::provider::id_token::{Expect, IdTokenError};
+use crate::provider::token_endpoint::TokenError;
+use crate::session::store::SessionId;
+use crate::sign_in::pending::{BrowserBinding, Claim, PendingSignIn};
+use crate::sign_in::return_url::ReturnUrl;
+use crate::web::cookies::CookieKind;
+use crate::web::error_page::error_page;
+use crate::web::params::{Params, ParamsError};
 
 /// How a sign-in ended. Duplicates of its callback are answered with the same outcome.
 #[derive(Debug, Clone)]

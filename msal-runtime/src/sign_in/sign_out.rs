@@ -7,9 +7,9 @@ use axum::response::{IntoResponse, Response};
 use http::header::{CACHE_CONTROL, LOCATION, ORIGIN, SET_COOKIE};
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 
-use crate::cookies::CookieKind;
 use crate::msal::Msal;
-use crate::pages::error_page;
+use crate::web::cookies::CookieKind;
+use crate::web::error_page::error_page;
 
 /// `GET|POST /auth/signout`.
 pub(crate) async fn sign_out(State(msal): State<Msal>, method: Method, headers: HeaderMap) -> Response {

@@ -14,8 +14,8 @@ use parking_lot::RwLock;
 use serde::Deserialize;
 use url::Url;
 
-use crate::discovery::{DiscoveryError, get_with_one_retry};
-use crate::http_client::ProviderHttp;
+use crate::provider::discovery::{DiscoveryError, get_with_one_retry};
+use crate::provider::http::ProviderHttp;
 
 /// A key that can verify signatures of one algorithm family.
 pub(crate) struct VerificationKey {

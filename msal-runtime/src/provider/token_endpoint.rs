@@ -10,9 +10,9 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde::{Deserialize, Deserializer};
 use url::Url;
 
-use crate::http_client::{HttpError, ProviderHttp, ProviderResponse};
+use crate::provider::http::{HttpError, ProviderHttp, ProviderResponse};
 use crate::random::random_token;
-use crate::scope::ScopeSet;
+use crate::scope::set::ScopeSet;
 use crate::secret::Secret;
 
 /// How the client proves its identity at the token endpoint (SECURITY.md §22).

@@ -11,10 +11,10 @@ use base64::engine::general_purpose::STANDARD;
 use jsonwebtoken::Algorithm;
 use url::Url;
 
-use crate::authority::{Authority, AuthorityError, is_loopback};
-use crate::id_token::DEFAULT_ALGORITHMS;
-use crate::scope::{Scope, ScopeError, ScopeSet};
-use crate::token_endpoint::{ClientAssertionKey, ClientSecret};
+use crate::provider::authority::{Authority, AuthorityError, is_loopback};
+use crate::provider::id_token::DEFAULT_ALGORITHMS;
+use crate::provider::token_endpoint::{ClientAssertionKey, ClientSecret};
+use crate::scope::set::{Scope, ScopeError, ScopeSet};
 
 /// Length of `MSAL_COOKIE_KEY` once base64-decoded: 32 bytes to sign and 32 to encrypt.
 pub const COOKIE_KEY_LEN: usize = 64;

@@ -18,10 +18,10 @@ use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 
 use crate::config::ResponseMode;
-use crate::pkce::PkceVerifier;
-use crate::return_url::ReturnUrl;
-use crate::scope::ScopeSet;
+use crate::scope::set::ScopeSet;
 use crate::secret::Secret;
+use crate::sign_in::pkce::PkceVerifier;
+use crate::sign_in::return_url::ReturnUrl;
 
 /// The browser a sign-in belongs to: SHA-256 of the random id in its sign-in cookie.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]

@@ -14,10 +14,10 @@ use lru::LruCache;
 use parking_lot::Mutex;
 use sha2::{Digest, Sha256};
 
-use crate::account::AccountIdentity;
-use crate::cache::unix_now;
+use crate::clock::unix_now;
+use crate::provider::account::AccountIdentity;
 use crate::random::random_token;
-use crate::scope::ScopeSet;
+use crate::scope::set::ScopeSet;
 use crate::secret::Secret;
 
 /// A session id as held by the browser. `Debug` is redacted.

@@ -5,8 +5,8 @@ use std::time::Duration;
 use serde::Deserialize;
 use url::Url;
 
-use crate::authority::{Authority, IssuerMismatch, IssuerPolicy, is_loopback};
-use crate::http_client::{HttpError, ProviderHttp, ProviderResponse};
+use crate::provider::authority::{Authority, IssuerMismatch, IssuerPolicy, is_loopback};
+use crate::provider::http::{HttpError, ProviderHttp, ProviderResponse};
 
 /// Why the provider's metadata or signing keys could not be used.
 #[derive(Debug, thiserror::Error)]

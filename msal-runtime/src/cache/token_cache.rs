@@ -1,0 +1,271 @@
+//! [`TokenCache`]: every signed-in user's tokens, one partition per user, read and written through a store.
+
+use std::num::NonZeroUsize;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::cache::hot::{HotLookup, ScopeIds};
+use crate::cache::memory::MemoryTokenStore;
+use crate::cache::schema::CachePartition;
+use crate::cache::store::{Saved, StoreError, Stored, TokenStore};
+use crate::clock::unix_now;
+use crate::provider::account::HomeAccountId;
+
+/// Why an MSAL cache could not be imported.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ImportError {
+    /// Not MSAL cache JSON (or an entry of the wrong shape).
+    #[error("not an MSAL token cache: {0}")]
+    Json(#[source] serde_json::Error),
+    /// The store failed.
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+/// How many times a read-modify-write is retried when other writers of the same user keep winning.
+const MAX_UPDATE_ATTEMPTS: usize = 32;
+
+/// The token cache of one app: every signed-in user's tokens, server-side.
+#[derive(Clone)]
+pub struct TokenCache {
+    /// The in-memory store, whose summaries answer cache hits without the async store interface.
+    memory: Arc<MemoryTokenStore>,
+    store: Arc<dyn TokenStore>,
+    /// How long a partition is kept after a write when its refresh token's expiry is unknown (refresh tokens
+    /// of Entra live 90 days of inactivity).
+    partition_lifetime: Duration,
+}
+
+impl std::fmt::Debug for TokenCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenCache").field("store", &self.store).finish_non_exhaustive()
+    }
+}
+
+impl TokenCache {
+    /// An in-memory cache of `client_id`'s tokens for at most `max_users` users.
+    pub(crate) fn in_memory(max_users: NonZeroUsize, partition_lifetime: Duration, client_id: &str) -> Self {
+        let memory = Arc::new(MemoryTokenStore::new(max_users, client_id));
+        Self { store: Arc::clone(&memory) as Arc<dyn TokenStore>, memory, partition_lifetime }
+    }
+
+    /// The cache-hit path: what the summary of the user's partition says about `request` (scope ids without
+    /// reserved scopes); `None` when the user has no partition.
+    pub(crate) fn find_hot(
+        &self,
+        key: &HomeAccountId,
+        request: Option<&ScopeIds>,
+        now: u64,
+        min_remaining: u64,
+    ) -> Option<HotLookup> {
+        self.memory.find_hot(key, request, now, min_remaining)
+    }
+
+    /// The user's partition as stored now.
+    pub(crate) async fn load(&self, key: &HomeAccountId) -> Result<Option<Stored>, StoreError> {
+        self.store.load(key).await
+    }
+
+    /// Applies `change` to the user's partition (an empty one when absent) and stores the result atomically,
+    /// re-applying it to a fresh copy when another request wrote in between.
+    pub(crate) async fn update<R>(
+        &self,
+        key: &HomeAccountId,
+        change: impl FnMut(&mut CachePartition) -> R,
+    ) -> Result<R, StoreError> {
+        let updated = self.update_inner(key, true, change).await?;
+        Ok(updated.expect("an absent partition is created"))
+    }
+
+    /// Like [`update`](Self::update), but only while the partition exists: tokens refreshed for a user who
+    /// signed out meanwhile are dropped rather than written back. `None` when the partition is absent.
+    pub(crate) async fn update_existing<R>(
+        &self,
+        key: &HomeAccountId,
+        change: impl FnMut(&mut CachePartition) -> R,
+    ) -> Result<Option<R>, StoreError> {
+        self.update_inner(key, false, change).await
+    }
+
+    async fn update_inner<R>(
+        &self,
+        key: &HomeAccountId,
+        create: bool,
+        mut change: impl FnMut(&mut CachePartition) -> R,
+    ) -> Result<Option<R>, StoreError> {
+        for _ in 0..MAX_UPDATE_ATTEMPTS {
+            let (expected, mut partition) = match self.store.load(key).await? {
+                Some(stored) => (Some(stored.version), CachePartition::clone(&stored.partition)),
+                None if create => (None, CachePartition::default()),
+                None => return Ok(None),
+            };
+            let result = change(&mut partition);
+            let expires_at = partition.keep_until(unix_now(), self.partition_lifetime.as_secs());
+            match self.store.save(key, expected, Arc::new(partition), expires_at).await? {
+                Saved::Stored { .. } => return Ok(Some(result)),
+                Saved::Conflict => tokio::task::yield_now().await,
+            }
+        }
+        Err(StoreError::Contention)
+    }
+
+    /// Deletes every token of the user.
+    pub async fn remove_account(&self, key: &HomeAccountId) -> Result<(), StoreError> {
+        self.store.remove(key).await
+    }
+
+    /// Whether the cache holds tokens for the user.
+    pub async fn contains_account(&self, key: &HomeAccountId) -> Result<bool, StoreError> {
+        Ok(self.store.load(key).await?.is_some())
+    }
+
+    /// How many users have tokens in the cache.
+    pub async fn account_count(&self) -> Result<usize, StoreError> {
+        self.store.count().await
+    }
+
+    /// Imports a token cache serialized by an MSAL library (for example MSAL Python's
+    /// `SerializableTokenCache.serialize()`): each user's entries go to their partition, replacing entries
+    /// with the same keys. Returns how many users were imported. The JSON holds tokens: handle it as a secret.
+    pub async fn import_msal_json(&self, json: &str) -> Result<usize, ImportError> {
+        let partitions = CachePartition::from_msal_json(json).map_err(ImportError::Json)?.split_by_account();
+        let count = partitions.len();
+        for (home_account_id, imported) in partitions {
+            self.update(&HomeAccountId::new(home_account_id), |partition| {
+                partition.access_tokens.extend(imported.access_tokens.clone());
+                partition.refresh_tokens.extend(imported.refresh_tokens.clone());
+                partition.id_tokens.extend(imported.id_tokens.clone());
+                partition.accounts.extend(imported.accounts.clone());
+                partition.app_metadata.extend(imported.app_metadata.clone());
+            })
+            .await
+            .map_err(ImportError::Store)?;
+        }
+        Ok(count)
+    }
+
+    /// The user's partition as MSAL JSON, readable by MSAL libraries (for example MSAL Python's
+    /// `SerializableTokenCache.deserialize`). It contains the user's tokens: handle it as a secret.
+    pub async fn export_msal_json(&self, key: &HomeAccountId) -> Result<Option<String>, StoreError> {
+        Ok(self.store.load(key).await?.map(|stored| stored.partition.to_msal_json()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cache::partition::tests::{account, response};
+    use crate::cache::partition::{GrantType, Issued};
+    use crate::scope::set::ScopeSet;
+
+    fn cache(max_users: usize) -> TokenCache {
+        TokenCache::in_memory(NonZeroUsize::new(max_users).unwrap(), Duration::from_secs(3600), "client")
+    }
+
+    fn key(name: &str) -> HomeAccountId {
+        HomeAccountId::new(name)
+    }
+
+    async fn write(cache: &TokenCache, user: &str, token: &str, scope: &str) {
+        write_expiring(cache, user, token, scope, 3600).await;
+    }
+
+    async fn write_expiring(cache: &TokenCache, user: &str, token: &str, scope: &str, expires_in: u64) {
+        let account = account(user);
+        let requested = ScopeSet::parse(scope).unwrap();
+        let issued = Issued {
+            account: &account,
+            client_id: "client",
+            requested: &requested,
+            grant_type: GrantType::RefreshToken,
+            now: unix_now(),
+        };
+        let response = response(token, Some(scope), expires_in);
+        cache.update(&key(user), |partition| partition.record(&issued, &response)).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn evicts_the_least_recently_used_user_beyond_the_bound() {
+        let cache = cache(3);
+        for user in ["a", "b", "c"] {
+            write(&cache, user, "t", "Mail.Read").await;
+        }
+        // Touch "a" so that "b" is now the least recently used.
+        assert!(cache.contains_account(&key("a")).await.unwrap());
+        write(&cache, "d", "t", "Mail.Read").await;
+        assert_eq!(cache.account_count().await.unwrap(), 3);
+        assert!(!cache.contains_account(&key("b")).await.unwrap());
+        for user in ["a", "c", "d"] {
+            assert!(cache.contains_account(&key(user)).await.unwrap(), "{user}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_large_bound_is_respected_across_shards() {
+        let cache = cache(2048);
+        for i in 0..3000 {
+            write(&cache, &format!("user-{i}"), "t", "Mail.Read").await;
+        }
+        let count = cache.account_count().await.unwrap();
+        assert!(count <= 2048 && count > 1500, "{count}");
+        assert!(cache.contains_account(&key("user-2999")).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn expired_partitions_are_gone() {
+        let cache = TokenCache::in_memory(NonZeroUsize::new(10).unwrap(), Duration::ZERO, "client");
+        write_expiring(&cache, "a", "t", "Mail.Read", 0).await;
+        assert!(!cache.contains_account(&key("a")).await.unwrap());
+        assert_eq!(cache.export_msal_json(&key("a")).await.unwrap(), None);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_writers_of_one_user_lose_no_update() {
+        let cache = cache(10);
+        let writers: Vec<_> = (0..64)
+            .map(|i| {
+                let cache = cache.clone();
+                // Distinct resources, so no token replaces another: all 64 must survive.
+                tokio::spawn(async move { write(&cache, "alice", &format!("t{i}"), &format!("api{i}.Read")).await })
+            })
+            .collect();
+        for writer in writers {
+            writer.await.unwrap();
+        }
+        let stored = cache.load(&key("alice")).await.unwrap().unwrap();
+        assert_eq!(stored.partition.access_tokens.len(), 64);
+    }
+
+    #[tokio::test]
+    async fn update_existing_never_recreates_a_removed_partition() {
+        let cache = cache(10);
+        assert_eq!(cache.update_existing(&key("alice"), |_| ()).await.unwrap(), None);
+        assert!(!cache.contains_account(&key("alice")).await.unwrap());
+        write(&cache, "alice", "t", "Mail.Read").await;
+        assert_eq!(cache.update_existing(&key("alice"), |p| p.access_tokens.len()).await.unwrap(), Some(1));
+    }
+
+    #[tokio::test]
+    async fn exported_json_imports_back_into_another_cache() {
+        let cache = cache(10);
+        write(&cache, "alice", "secret-at", "Mail.Read").await;
+        write(&cache, "bob", "bobs-at", "Mail.Read").await;
+        let alice = cache.export_msal_json(&key("alice")).await.unwrap().unwrap();
+        let other = super::tests::cache(10);
+        assert_eq!(other.import_msal_json(&alice).await.unwrap(), 1);
+        assert_eq!(other.export_msal_json(&key("alice")).await.unwrap().unwrap(), alice);
+        assert!(matches!(other.import_msal_json("{\"AccessToken\": 1}").await, Err(ImportError::Json(_))));
+    }
+
+    #[tokio::test]
+    async fn removal_and_export() {
+        let cache = cache(10);
+        write(&cache, "alice", "secret-at", "Mail.Read").await;
+        let json = cache.export_msal_json(&key("alice")).await.unwrap().unwrap();
+        assert!(json.contains(r#""AccessToken""#) && json.contains("secret-at"));
+        cache.remove_account(&key("alice")).await.unwrap();
+        assert!(!cache.contains_account(&key("alice")).await.unwrap());
+        cache.remove_account(&key("alice")).await.unwrap();
+    }
+}
