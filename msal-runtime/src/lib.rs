@@ -17,7 +17,7 @@
 //! let app: Router = Router::new()
 //!     .route("/", get(home))
 //!     .merge(msal.routes()) // sign-in, the one redemption callback, sign-out
-//!     .layer(msal.layer());
+//!     .with_state(msal); // the extractors reach the runtime through the state (`Msal: FromRef<S>`)
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
 //! axum::serve(listener, app).await?;
 //! # Ok(()) }
@@ -30,6 +30,7 @@ mod acquire;
 mod cache;
 mod clock;
 mod config;
+pub mod error;
 mod extract;
 mod msal;
 mod provider;
@@ -41,23 +42,24 @@ mod sign_in;
 mod web;
 mod web_api;
 
-pub use acquire::{AccessToken, AcquireError, InteractionReason, InteractionRequired, InvalidResponse};
-pub use cache::{ImportError, StoreError, TokenCache};
-pub use config::{
-    COOKIE_KEY_LEN, ClientAuthMethod, ConfigError, MsalConfig, MsalConfigBuilder, ResponseMode, TokenCacheSetting,
-};
-pub use extract::{AccessTokenFor, SignInRequired, SignedInUser, TokenRejection, TokenRejectionReason};
-pub use msal::{Msal, MsalError, SIGN_IN_PATH, SIGN_OUT_PATH};
-pub use provider::{
-    AccountError, Authority, AuthorityError, ClientAssertionKey, ClientCredential, ClientSecret, DiscoveryError,
-    EntraAuthority, EntraTenant, HomeAccountId, HttpError, IdTokenError, IssuerMismatch, ProviderError, TokenError,
-};
-pub use scope::{
-    RESERVED_SCOPES, RequiredScopes, Scope, ScopeError, ScopeSet, ScopedHandler, handler_scopes, scoped_handlers,
-};
-pub use sign_in::{ReturnUrl, ReturnUrlError};
-pub use web::params::ParamsError;
-pub use web_api::{ApiCaller, Bearer, BearerError, BearerRejection, ProtectedApi};
+pub use acquire::access_token::AccessToken;
+pub use cache::token_cache::TokenCache;
+pub use config::builder::MsalConfigBuilder;
+pub use config::routes::{SIGN_IN_PATH, SIGN_OUT_PATH};
+pub use config::settings::{COOKIE_KEY_LEN, MsalConfig, ResponseMode, TokenCacheSetting};
+pub use extract::access_token_for::AccessTokenFor;
+pub use extract::request_kind::RequestKind;
+pub use extract::signed_in_user::SignedInUser;
+pub use msal::Msal;
+pub use provider::account::HomeAccountId;
+pub use provider::authority::{Authority, EntraAuthority, EntraTenant};
+pub use provider::credential::{ClientAssertionKey, ClientAuthMethod, ClientSecret};
+pub use scope::registry::{ScopedHandler, handler_scopes, scoped_handlers};
+pub use scope::required::RequiredScopes;
+pub use scope::set::{RESERVED_SCOPES, Scope, ScopeSet};
+pub use sign_in::return_url::ReturnUrl;
+pub use web_api::bearer::Bearer;
+pub use web_api::protected_api::{ApiCaller, ProtectedApi};
 
 /// Re-exported so that apps configuring `private_key_jwt` or ID token algorithms need no direct dependency.
 pub use jsonwebtoken::Algorithm;
@@ -66,7 +68,8 @@ pub use msal_macros::requires_scopes;
 /// What `#[requires_scopes]` expands to refers to; not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::extract::ScopedToken;
-    pub use crate::scope::{RequiredScopes, ScopedHandler};
+    pub use crate::extract::scoped_token::ScopedToken;
+    pub use crate::scope::registry::ScopedHandler;
+    pub use crate::scope::required::RequiredScopes;
     pub use inventory;
 }

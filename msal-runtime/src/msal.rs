@@ -1,35 +1,33 @@
-//! [`Msal`]: the handle an app creates once at start-up and gives to its router.
+//! [`Msal`]: the handle an app creates once at start-up and gives to its router. It puts the runtime's parts
+//! together (the provider, sessions, the token cache, silent acquisition, the sign-in flow) and delegates to
+//! them; no part imports it back.
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
-use axum::routing::get;
-use http::HeaderMap;
 use jsonwebtoken::Algorithm;
 
-use crate::acquire::Acquisition;
-use crate::cache::TokenCache;
-use crate::config::{ClientAuthMethod, CredentialSetting, MsalConfig, ResponseMode, TokenCacheSetting};
-use crate::provider::discovery::{DiscoveryError, ProviderMetadata, discover};
-use crate::provider::http::ProviderHttp;
-use crate::provider::id_token::IdTokenRules;
-use crate::provider::signing_keys::{KeyRefreshPolicy, SigningKeys};
-use crate::provider::token_endpoint::{ClientCredential, TokenEndpoint};
+use crate::acquire::access_token::AccessToken;
+use crate::acquire::error::AcquireError;
+use crate::acquire::refresh::Refresher;
+use crate::acquire::silent::Acquisition;
+use crate::cache::token_cache::TokenCache;
+use crate::config::error::ConfigError;
+use crate::config::settings::{COOKIE_KEY_LEN, MsalConfig, ResponseMode, TokenCacheSetting};
+use crate::provider::account::HomeAccountId;
+use crate::provider::admin_consent::admin_consent_url;
+use crate::provider::discovery::DiscoveryError;
+use crate::provider::signing_keys::KeyRefreshPolicy;
+use crate::provider::trust::{ConnectError, Provider, ProviderSettings};
 use crate::random::random_bytes;
-use crate::scope::registry::{admin_consent_url, handler_scopes, scoped_handlers};
+use crate::scope::registry::{handler_scopes, scoped_handlers};
 use crate::scope::set::ScopeSet;
-use crate::session::store::{SessionId, SessionRecord, Sessions};
-use crate::sign_in::callback::{self, Outcome};
-use crate::sign_in::pending::PendingSignIns;
-use crate::sign_in::{sign_out, start};
-use crate::web::cookies::{CookieKind, Cookies};
-
-/// Path of the sign-in route.
-pub const SIGN_IN_PATH: &str = "/auth/signin";
-/// Path of the sign-out route (GET and POST).
-pub const SIGN_OUT_PATH: &str = "/auth/signout";
+use crate::session::sessions::Sessions;
+use crate::session::store::SessionStore;
+use crate::sign_in::flow::SignInFlow;
+use crate::sign_in::start::SignInStart;
+use crate::web::cookies::Cookies;
 
 /// Why [`Msal`] could not start.
 #[derive(Debug, thiserror::Error)]
@@ -37,7 +35,7 @@ pub const SIGN_OUT_PATH: &str = "/auth/signout";
 pub enum MsalError {
     /// The configuration is invalid.
     #[error("configuration: {0}")]
-    Config(#[from] crate::config::ConfigError),
+    Config(#[from] ConfigError),
     /// The provider's metadata or keys are unusable or unreachable.
     #[error("identity provider: {0}")]
     Discovery(#[from] DiscoveryError),
@@ -54,35 +52,75 @@ pub enum MsalError {
     },
 }
 
-/// Sign-in, the callback, sign-out and the token cache of one app.
-///
-/// Cheap to clone. Create it once with [`Msal::from_env`] or [`Msal::new`], then mount
-/// [`routes`](Msal::routes) and [`layer`](Msal::layer) on the app's router.
-#[derive(Clone)]
-pub struct Msal {
-    pub(crate) inner: Arc<Inner>,
+impl From<ConnectError> for MsalError {
+    fn from(error: ConnectError) -> Self {
+        match error {
+            ConnectError::Discovery(error) => MsalError::Discovery(error),
+            ConnectError::HttpClient(error) => MsalError::HttpClient(error),
+            ConnectError::NoCommonAlgorithm { supported, allowed } => {
+                MsalError::NoCommonAlgorithm { supported, allowed }
+            }
+        }
+    }
 }
 
-pub(crate) struct Inner {
-    pub(crate) config: MsalConfig,
+/// Sign-in, the callback, sign-out, sessions and the token cache of one app.
+///
+/// Cheap to clone. Create it once with [`Msal::from_env`] or [`Msal::new`], merge [`routes`](Msal::routes)
+/// into the app's router, and make it reachable from the router's state: the extractors
+/// ([`SignedInUser`](crate::SignedInUser), [`AccessTokenFor`](crate::AccessTokenFor) and
+/// `#[requires_scopes]` handlers) need `Msal: FromRef<S>` for the router's state `S` (axum's convention for
+/// library state), so a router that cannot reach it does not compile.
+///
+/// ```no_run
+/// use axum::{Router, extract::FromRef, routing::get};
+/// use msal_runtime::{Msal, SignedInUser};
+///
+/// #[derive(Clone)]
+/// struct AppState {
+///     msal: Msal,
+///     greeting: &'static str,
+/// }
+///
+/// impl FromRef<AppState> for Msal {
+///     fn from_ref(state: &AppState) -> Msal {
+///         state.msal.clone()
+///     }
+/// }
+///
+/// async fn me(user: SignedInUser) -> String {
+///     user.subject().to_owned()
+/// }
+///
+/// # async fn run() -> Result<(), msal_runtime::MsalError> {
+/// let msal = Msal::from_env().await?;
+/// let app: Router = Router::new()
+///     .route("/me", get(me))
+///     .merge(msal.routes())
+///     .with_state(AppState { msal, greeting: "hello" });
+/// # let _ = app; Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Msal {
+    parts: Arc<Parts>,
+}
+
+/// The parts, each owned by the flow that uses it.
+struct Parts {
+    config: MsalConfig,
     /// Scopes of `#[requires_scopes]` handlers that the configured app does not declare.
-    pub(crate) undeclared_scopes: ScopeSet,
-    pub(crate) acquisition: Acquisition,
-    pub(crate) metadata: ProviderMetadata,
-    pub(crate) id_token_rules: IdTokenRules,
-    pub(crate) keys: SigningKeys,
-    pub(crate) token_endpoint: TokenEndpoint,
-    pub(crate) pending: Arc<PendingSignIns<Outcome>>,
-    pub(crate) sessions: Sessions,
-    pub(crate) cache: TokenCache,
-    pub(crate) cookies: Cookies,
+    undeclared_scopes: ScopeSet,
+    sessions: Arc<Sessions>,
+    cache: TokenCache,
+    acquisition: Acquisition,
+    sign_in: SignInFlow,
 }
 
 impl fmt::Debug for Msal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Msal")
-            .field("authority", &self.inner.config.authority)
-            .field("client_id", &self.inner.config.client_id)
+            .field("authority", &self.parts.config.authority)
+            .field("client_id", &self.parts.config.client_id)
             .finish_non_exhaustive()
     }
 }
@@ -99,149 +137,116 @@ impl Msal {
         if config.handler_scopes_at_sign_in {
             config.initial_scopes = config.initial_scopes.union(&handler_scopes);
         }
-        let undeclared_scopes = match &config.declared_scopes {
-            Some(declared) => handler_scopes.iter().filter(|scope| !declared.contains(scope)).cloned().collect(),
-            None => ScopeSet::new(),
-        };
-        for scope in undeclared_scopes.iter() {
-            let handlers: Vec<&str> = scoped_handlers()
-                .into_iter()
-                .filter(|handler| handler.scopes().iter().any(|s| s.eq_ignore_ascii_case(scope.as_str())))
-                .map(|handler| handler.name())
-                .collect();
-            tracing::warn!(%scope, ?handlers, "a handler requires a scope the configured app does not declare");
-        }
-        let http = ProviderHttp::new(config.http_timeout).map_err(MsalError::HttpClient)?;
-        let discovered = discover(&http, &config.authority, config.response_mode == ResponseMode::FormPost).await?;
-        let metadata = discovered.metadata;
-        let keys = SigningKeys::fetch(
-            http.clone(),
-            metadata.jwks_uri.clone(),
-            KeyRefreshPolicy { min_interval: config.jwks_min_refetch_interval, max_age: config.jwks_max_age },
-        )
-        .await?;
-        let algorithms = common_algorithms(&config.id_token_algorithms, &metadata)?;
-        let credential = client_credential(&config.credential, &metadata);
-        let token_endpoint = TokenEndpoint {
-            http,
-            url: metadata.token_endpoint.clone(),
-            client_id: config.client_id.clone(),
-            credential,
-            entra: config.authority.is_entra(),
-        };
+        let undeclared_scopes = undeclared_handler_scopes(&config, &handler_scopes);
+
+        let provider = Arc::new(
+            Provider::connect(ProviderSettings {
+                authority: &config.authority,
+                client_id: &config.client_id,
+                credential: &config.credential,
+                form_post: config.response_mode == ResponseMode::FormPost,
+                http_timeout: config.http_timeout,
+                id_token_algorithms: &config.id_token_algorithms,
+                clock_skew: config.clock_skew,
+                key_refresh: KeyRefreshPolicy {
+                    min_interval: config.jwks_min_refetch_interval,
+                    max_age: config.jwks_max_age,
+                },
+            })
+            .await?,
+        );
         let cookie_key = config.cookie_key.clone().unwrap_or_else(|| {
             tracing::info!("MSAL_COOKIE_KEY is not set: cookies use a key made for this process only");
-            cookie::Key::from(&random_bytes::<{ crate::config::COOKIE_KEY_LEN }>())
+            cookie::Key::from(&random_bytes::<COOKIE_KEY_LEN>())
         });
+        let cookies = Cookies::new(cookie_key, config.secure_cookies, config.response_mode == ResponseMode::FormPost);
         let cache = match config.token_cache {
             TokenCacheSetting::Memory => {
                 TokenCache::in_memory(config.max_cached_users, config.token_cache_lifetime, &config.client_id)
             }
         };
-        let inner = Inner {
-            undeclared_scopes,
-            acquisition: Acquisition::new(config.max_cached_users),
-            id_token_rules: IdTokenRules {
-                client_id: config.client_id.clone(),
-                issuer: discovered.issuer,
-                algorithms,
-                clock_skew: config.clock_skew,
-            },
-            keys,
-            token_endpoint,
-            pending: PendingSignIns::new(
-                config.max_pending_sign_ins,
-                config.max_pending_sign_ins_per_browser,
-                config.sign_in_timeout,
-                // A duplicate callback waits as long as the first one's provider calls may take.
-                config.http_timeout * 3 + Duration::from_secs(5),
-            ),
-            sessions: Sessions::new(config.max_sessions, config.session_idle_timeout, config.session_absolute_timeout),
-            cache,
-            cookies: Cookies::new(cookie_key, config.secure_cookies, config.response_mode == ResponseMode::FormPost),
-            metadata,
-            config,
-        };
-        Ok(Self { inner: Arc::new(inner) })
+        let sessions = Arc::new(Sessions::new(
+            SessionStore::new(config.max_sessions, config.session_idle_timeout, config.session_absolute_timeout),
+            cookies.clone(),
+        ));
+        let refresher =
+            Refresher::new(config.client_id.clone(), Arc::clone(&provider), cache.clone(), config.max_cached_users);
+        let acquisition = Acquisition::new(config.client_id.clone(), cache.clone(), Arc::new(refresher));
+        let sign_in = SignInFlow::new(&config, provider, Arc::clone(&sessions), cache.clone(), cookies);
+        let parts = Parts { config, undeclared_scopes, sessions, cache, acquisition, sign_in };
+        Ok(Self { parts: Arc::new(parts) })
     }
 
     /// The routes the runtime owns: `GET /auth/signin`, the callback at the redirect URI's path (GET and
     /// POST), and `GET|POST /auth/signout`. Merge them into the app's router.
     pub fn routes<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
-        Router::new()
-            .route(SIGN_IN_PATH, get(start::sign_in))
-            .route(self.inner.config.callback_path(), get(callback::callback_get).post(callback::callback_post))
-            .route(SIGN_OUT_PATH, get(sign_out::sign_out).post(sign_out::sign_out))
-            .with_state(self.clone())
-    }
-
-    /// Makes this `Msal` available to the extractors ([`SignedInUser`](crate::SignedInUser) and the token
-    /// extractors) of every route it wraps.
-    pub fn layer(&self) -> axum::Extension<Msal> {
-        axum::Extension(self.clone())
+        self.parts.sign_in.routes()
     }
 
     /// The token cache.
     pub fn token_cache(&self) -> &TokenCache {
-        &self.inner.cache
+        &self.parts.cache
+    }
+
+    /// An access token of `account` for `scopes`, from the cache or by refreshing, without user interaction
+    /// (MSAL's `AcquireTokenSilent`). `openid`, `profile` and `offline_access` are ignored.
+    ///
+    /// Handlers usually get their token from the [`AccessTokenFor`](crate::AccessTokenFor) extractor instead,
+    /// which also turns [`AcquireError::InteractionRequired`] into a consent or sign-in response.
+    pub async fn acquire_token_silent(
+        &self,
+        account: &HomeAccountId,
+        scopes: &ScopeSet,
+    ) -> Result<AccessToken, AcquireError> {
+        self.parts.acquisition.acquire_token_silent(account, scopes).await
     }
 
     /// Scopes of `#[requires_scopes]` handlers that the configured app does not declare
     /// ([`MsalConfigBuilder::declared_scopes`](crate::MsalConfigBuilder::declared_scopes)); each was logged as
     /// a warning at start-up. Empty when nothing was declared.
     pub fn undeclared_scopes(&self) -> &ScopeSet {
-        &self.inner.undeclared_scopes
+        &self.parts.undeclared_scopes
     }
 
     /// The URL an administrator visits to grant every handler's scopes for the whole organization (Entra's
     /// admin-consent endpoint); `None` for providers without one. Register its redirect URI with the app.
     pub fn admin_consent_url(&self) -> Option<url::Url> {
-        let config = &self.inner.config;
+        let config = &self.parts.config;
         let scopes = handler_scopes().union(&config.initial_scopes);
         admin_consent_url(&config.authority, &config.client_id, &config.redirect_uri, &scopes)
     }
 
-    /// The session of the browser that sent `headers`, if it is signed in.
-    pub(crate) fn session(&self, headers: &HeaderMap) -> Option<(SessionId, Arc<SessionRecord>)> {
-        let id = SessionId::from_cookie(self.inner.cookies.read(headers, CookieKind::Session)?);
-        let record = self.inner.sessions.load(&id)?;
-        Some((id, record))
+    /// The configuration, for the extractors' decisions (the app's origin, the provider's dialect).
+    pub(crate) fn config(&self) -> &MsalConfig {
+        &self.parts.config
+    }
+
+    pub(crate) fn sessions(&self) -> &Sessions {
+        &self.parts.sessions
+    }
+
+    pub(crate) fn acquisition(&self) -> &Acquisition {
+        &self.parts.acquisition
+    }
+
+    /// Where consent and re-authentication start their sign-ins.
+    pub(crate) fn sign_in(&self) -> &SignInStart {
+        self.parts.sign_in.start()
     }
 }
 
-/// The configured algorithms the provider actually uses (all of them when it does not say).
-fn common_algorithms(allowed: &[Algorithm], metadata: &ProviderMetadata) -> Result<Vec<Algorithm>, MsalError> {
-    let Some(supported) = &metadata.id_token_signing_alg_values_supported else { return Ok(allowed.to_vec()) };
-    let common: Vec<Algorithm> = allowed
-        .iter()
-        .copied()
-        .filter(|alg| supported.iter().any(|s| s.parse::<Algorithm>().ok() == Some(*alg)))
-        .collect();
-    if common.is_empty() {
-        return Err(MsalError::NoCommonAlgorithm { supported: supported.clone(), allowed: allowed.to_vec() });
+/// The scopes of `#[requires_scopes]` handlers that the app's declared permissions lack, each logged with the
+/// handlers that need it, so that a missing registration shows at start-up rather than at a user's consent.
+fn undeclared_handler_scopes(config: &MsalConfig, handler_scopes: &ScopeSet) -> ScopeSet {
+    let Some(declared) = &config.declared_scopes else { return ScopeSet::new() };
+    let undeclared: ScopeSet = handler_scopes.iter().filter(|scope| !declared.contains(scope)).cloned().collect();
+    for scope in undeclared.iter() {
+        let handlers: Vec<&str> = scoped_handlers()
+            .into_iter()
+            .filter(|handler| handler.scopes().iter().any(|s| s.eq_ignore_ascii_case(scope.as_str())))
+            .map(|handler| handler.name())
+            .collect();
+        tracing::warn!(%scope, ?handlers, "a handler requires a scope the configured app does not declare");
     }
-    Ok(common)
-}
-
-/// The credential to present: `client_secret_basic` unless configured otherwise or the provider lists only
-/// `client_secret_post` (RFC 6749 §2.3.1 requires providers to support Basic; discovery's default is Basic).
-fn client_credential(setting: &CredentialSetting, metadata: &ProviderMetadata) -> ClientCredential {
-    match setting {
-        CredentialSetting::PrivateKeyJwt(key) => ClientCredential::PrivateKeyJwt(key.clone()),
-        CredentialSetting::Secret { secret, method } => {
-            let method = method.unwrap_or_else(|| match &metadata.token_endpoint_auth_methods_supported {
-                Some(methods)
-                    if !methods.iter().any(|m| m == "client_secret_basic")
-                        && methods.iter().any(|m| m == "client_secret_post") =>
-                {
-                    ClientAuthMethod::ClientSecretPost
-                }
-                _ => ClientAuthMethod::ClientSecretBasic,
-            });
-            match method {
-                ClientAuthMethod::ClientSecretBasic => ClientCredential::SecretBasic(secret.clone()),
-                ClientAuthMethod::ClientSecretPost => ClientCredential::SecretPost(secret.clone()),
-            }
-        }
-    }
+    undeclared
 }

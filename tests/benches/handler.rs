@@ -35,7 +35,7 @@ fn handlers(c: &mut Criterion) {
         (app, cookie)
     });
     let router: Router =
-        Router::new().route("/annotated", get(annotated)).route("/by-hand", get(by_hand)).layer(app.msal.layer());
+        Router::new().route("/annotated", get(annotated)).route("/by-hand", get(by_hand)).with_state(app.msal.clone());
 
     let mut group = c.benchmark_group("handler");
     for path in ["/annotated", "/by-hand"] {

@@ -44,7 +44,7 @@ fn router(msal: &Msal, _mail_api: url::Url) -> Router {
         .route("/compose", get(compose))
         .route("/dashboard", get(dashboard))
         .merge(msal.routes())
-        .layer(msal.layer())
+        .with_state(msal.clone())
 }
 
 async fn app(configure: impl FnOnce(msal_runtime::MsalConfigBuilder) -> msal_runtime::MsalConfigBuilder) -> TestApp {

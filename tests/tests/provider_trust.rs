@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use msal_runtime::{DiscoveryError, Msal, MsalError};
+use msal_runtime::Msal;
+use msal_runtime::error::{DiscoveryError, MsalError};
 use msal_tests::{AppListener, Browser};
 use reqwest::StatusCode;
 use serde_json::json;

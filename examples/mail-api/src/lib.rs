@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use axum::extract::State;
+use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -62,9 +62,28 @@ pub struct Mailboxes(Arc<Mutex<HashMap<String, Vec<Message>>>>);
 const MAX_FIELD: usize = 256;
 const MAX_BODY: usize = 64 * 1024;
 
-/// The API's router, with bearer validation installed.
+/// The API's state: the token validator the `Bearer` extractor uses, and the mailboxes.
+#[derive(Debug, Clone)]
+struct ApiState {
+    api: ProtectedApi,
+    mailboxes: Mailboxes,
+}
+
+impl FromRef<ApiState> for ProtectedApi {
+    fn from_ref(state: &ApiState) -> ProtectedApi {
+        state.api.clone()
+    }
+}
+
+impl FromRef<ApiState> for Mailboxes {
+    fn from_ref(state: &ApiState) -> Mailboxes {
+        state.mailboxes.clone()
+    }
+}
+
+/// The API's router, validating bearer tokens with `api`.
 pub fn router(api: &ProtectedApi, mailboxes: Mailboxes) -> Router {
-    Router::new().route("/messages", get(list).post(send)).with_state(mailboxes).layer(api.layer())
+    Router::new().route("/messages", get(list).post(send)).with_state(ApiState { api: api.clone(), mailboxes })
 }
 
 async fn list(caller: Bearer<MailRead>, State(mailboxes): State<Mailboxes>) -> Json<Vec<Message>> {

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use axum::extract::State;
+use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
 use axum::http::header::AUTHORIZATION;
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -19,11 +19,19 @@ use url::Url;
 
 #[derive(Debug, Clone)]
 struct AppState {
+    msal: Msal,
     http: reqwest::Client,
     mail_api: Url,
 }
 
-/// The app's router, with the runtime's routes and layer installed. `mail_api` is the mail API's base URL.
+/// The extractors of the runtime find it in the app's state.
+impl FromRef<AppState> for Msal {
+    fn from_ref(state: &AppState) -> Msal {
+        state.msal.clone()
+    }
+}
+
+/// The app's router, with the runtime's routes installed. `mail_api` is the mail API's base URL.
 pub fn router(msal: &Msal, mut mail_api: Url) -> Router {
     // A base without a trailing slash would lose its last segment in `join`.
     if !mail_api.path().ends_with('/') {
@@ -37,9 +45,8 @@ pub fn router(msal: &Msal, mut mail_api: Url) -> Router {
         .route("/mail", get(inbox))
         .route("/mail/compose", get(compose))
         .route("/mail/send", post(send))
-        .with_state(AppState { http, mail_api })
         .merge(msal.routes())
-        .layer(msal.layer())
+        .with_state(AppState { msal: msal.clone(), http, mail_api })
 }
 
 /// `GET /`: the signed-in user's name, or a sign-in link.

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::cache::StoreError;
+use crate::cache::store::StoreError;
 use crate::provider::id_token::IdTokenError;
 use crate::provider::token_endpoint::{ProviderError, TokenError};
 

@@ -2,11 +2,7 @@
 //! throttling, and what can stop it.
 
 pub(crate) mod access_token;
-mod error;
-mod refresh;
-mod silent;
-mod throttle;
-
-pub use access_token::AccessToken;
-pub use error::{AcquireError, InteractionReason, InteractionRequired, InvalidResponse};
-pub(crate) use silent::Acquisition;
+pub(crate) mod error;
+pub(crate) mod refresh;
+pub(crate) mod silent;
+pub(crate) mod throttle;

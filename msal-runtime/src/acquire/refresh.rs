@@ -1,20 +1,31 @@
-//! Buying a token with the refresh token: coalesced per user and scope set, serialised per user, retried once,
-//! and written back atomically with the rotated refresh token.
+//! Where a token is refreshed: the refresh token buys a new access token (RFC 6749 §6), coalesced per user and
+//! scope set, serialised per user, retried once, and written back atomically with the rotated refresh token.
+//!
+//! Identical concurrent acquisitions share one provider request, and refreshes of one user never overlap:
+//! with rotating refresh tokens a second refresh would present a revoked token, and the provider would revoke
+//! the whole grant.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use futures::FutureExt;
+use futures::future::{BoxFuture, Shared};
+use parking_lot::Mutex;
 
 use crate::acquire::access_token::AccessToken;
 use crate::acquire::error::{AcquireError, InteractionReason, InvalidResponse, classify};
+use crate::acquire::throttle::Throttle;
 use crate::cache::partition::{EXPIRY_BUFFER_SECS, access_token_lifetime};
-use crate::cache::{AccountEntry, GrantType, Issued};
+use crate::cache::partition::{GrantType, Issued};
+use crate::cache::schema::AccountEntry;
+use crate::cache::token_cache::TokenCache;
 use crate::clock::unix_now;
-use crate::msal::Msal;
-use crate::provider::account::{HomeAccountId, identify};
+use crate::provider::account::HomeAccountId;
 use crate::provider::id_token::{Expect, IdTokenError};
 use crate::provider::token_endpoint::{TokenError, TokenResponse};
+use crate::provider::trust::Provider;
 use crate::scope::set::{Scope, ScopeSet};
 use crate::secret::Secret;
 
@@ -25,26 +36,72 @@ const MAX_INLINE_WAIT: Duration = Duration::from_secs(2);
 /// The pause before retrying after a 5xx or a refused connection (SECURITY.md §24).
 const RETRY_PAUSE: Duration = Duration::from_secs(1);
 
-impl Msal {
+type InFlight = Shared<BoxFuture<'static, Result<AccessToken, AcquireError>>>;
+
+/// Refreshes tokens for one app: the provider, the cache written back to, refreshes in flight, per-user
+/// refresh locks, and remembered failures.
+pub(crate) struct Refresher {
+    client_id: String,
+    provider: Arc<Provider>,
+    cache: TokenCache,
+    in_flight: Mutex<HashMap<(HomeAccountId, ScopeSet), InFlight>>,
+    user_locks: Mutex<HashMap<HomeAccountId, Weak<tokio::sync::Mutex<()>>>>,
+    throttle: Throttle,
+}
+
+impl std::fmt::Debug for Refresher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Refresher").field("client_id", &self.client_id).finish_non_exhaustive()
+    }
+}
+
+impl Refresher {
+    /// Remembers failures of at most `max_users` users.
+    pub(crate) fn new(client_id: String, provider: Arc<Provider>, cache: TokenCache, max_users: NonZeroUsize) -> Self {
+        Self {
+            client_id,
+            provider,
+            cache,
+            in_flight: Mutex::default(),
+            user_locks: Mutex::default(),
+            throttle: Throttle::new(max_users),
+        }
+    }
+
+    /// The refresh lock of `account`, shared by everyone refreshing for that user right now.
+    fn user_lock(&self, account: &HomeAccountId) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.user_locks.lock();
+        if let Some(lock) = locks.get(account).and_then(Weak::upgrade) {
+            return lock;
+        }
+        // Forget users nobody is refreshing for, so the map stays as small as the current load.
+        if locks.len() >= 1024 && locks.len().is_power_of_two() {
+            locks.retain(|_, lock| lock.strong_count() > 0);
+        }
+        let lock = Arc::new(tokio::sync::Mutex::new(()));
+        locks.insert(account.clone(), Arc::downgrade(&lock));
+        lock
+    }
+
     /// Joins the refresh in flight for this user and scope set, or starts one.
-    pub(super) async fn refresh_coalesced(
-        &self,
+    pub(crate) async fn refresh_coalesced(
+        self: &Arc<Self>,
         account: &HomeAccountId,
         scopes: &ScopeSet,
     ) -> Result<AccessToken, AcquireError> {
         let key = (account.clone(), scopes.clone());
         let in_flight = {
-            let mut in_flight = self.inner.acquisition.in_flight.lock();
+            let mut in_flight = self.in_flight.lock();
             match in_flight.get(&key) {
                 Some(shared) => shared.clone(),
                 None => {
-                    let msal = self.clone();
+                    let refresher = Arc::clone(self);
                     let (account, scopes) = key.clone();
                     // A task of its own: a refresh cancelled halfway (the request that started it went away)
                     // could lose a rotated refresh token that the provider has already issued.
                     let task = tokio::spawn(async move {
-                        let outcome = msal.refresh(&account, &scopes).await;
-                        msal.inner.acquisition.in_flight.lock().remove(&(account, scopes));
+                        let outcome = refresher.refresh(&account, &scopes).await;
+                        refresher.in_flight.lock().remove(&(account, scopes));
                         outcome
                     });
                     let shared = async move {
@@ -62,12 +119,11 @@ impl Msal {
 
     /// One refresh for `account`, under the user's lock.
     async fn refresh(&self, account: &HomeAccountId, scopes: &ScopeSet) -> Result<AccessToken, AcquireError> {
-        let inner = &self.inner;
-        let client_id = &inner.config.client_id;
-        let lock = inner.acquisition.user_lock(account);
+        let client_id = &self.client_id;
+        let lock = self.user_lock(account);
         let _refreshing = lock.lock().await;
 
-        let stored = inner
+        let stored = self
             .cache
             .load(account)
             .await
@@ -89,7 +145,7 @@ impl Msal {
             stored.partition.account().cloned().ok_or(AcquireError::interaction(InteractionReason::NoCachedTokens))?;
         drop(stored);
 
-        let throttle = &inner.acquisition.throttle;
+        let throttle = &self.throttle;
         throttle.check(account, scopes, &refresh_token)?;
         let request_scopes = self.refresh_request_scopes(scopes);
         let tokens = match self.refresh_with_one_retry(&refresh_token, &request_scopes).await {
@@ -115,8 +171,7 @@ impl Msal {
             now,
         };
         // Written only if the user still has a partition: a sign-out during the refresh wins.
-        inner
-            .cache
+        self.cache
             .update_existing(account, |partition| partition.record(&issued, &tokens))
             .await
             .map_err(AcquireError::cache)?
@@ -128,7 +183,7 @@ impl Msal {
     /// providers: the scopes plus `openid`, since asking a standard provider for `offline_access` or
     /// `profile` it did not grant is an `invalid_scope` error (RFC 6749 §6).
     fn refresh_request_scopes(&self, scopes: &ScopeSet) -> ScopeSet {
-        if self.inner.config.authority.is_entra() {
+        if self.provider.authority().is_entra() {
             ScopeSet::reserved().union(scopes)
         } else {
             let mut request = scopes.clone();
@@ -145,7 +200,7 @@ impl Msal {
         refresh_token: &Secret,
         scopes: &ScopeSet,
     ) -> Result<TokenResponse, TokenError> {
-        let endpoint = &self.inner.token_endpoint;
+        let endpoint = self.provider.token_endpoint();
         let pause = match endpoint.refresh(refresh_token, scopes).await {
             Err(TokenError::Unavailable { status, retry_after }) => match retry_after {
                 Some(wait) if wait > MAX_INLINE_WAIT => return Err(TokenError::Unavailable { status, retry_after }),
@@ -170,14 +225,12 @@ impl Msal {
         cached: &AccountEntry,
         now: u64,
     ) -> Result<AccountEntry, AcquireError> {
-        let inner = &self.inner;
         let invalid = |error: IdTokenError| AcquireError::InvalidResponse(Arc::new(InvalidResponse::IdToken(error)));
-        let claims = inner
-            .id_token_rules
-            .validate(&inner.keys, id_token.expose(), Expect::Refresh, now as i64)
-            .await
-            .map_err(invalid)?;
-        let identity = identify(&inner.config.authority, &claims, tokens.client_info.as_deref())
+        let claims =
+            self.provider.validate_id_token(id_token.expose(), Expect::Refresh, now as i64).await.map_err(invalid)?;
+        let identity = self
+            .provider
+            .identify(&claims, tokens.client_info.as_deref())
             .map_err(|_| invalid(IdTokenError::DifferentUser))?;
         if identity.home_account_id != *account {
             return Err(invalid(IdTokenError::DifferentUser));

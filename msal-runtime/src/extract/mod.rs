@@ -1,20 +1,10 @@
 //! axum extractors of a signed-in app: who is signed in, an access token for a scope set, and what
-//! "interaction required" becomes for each kind of request.
+//! "interaction required" becomes for each kind of request. They reach the runtime through the router's
+//! state (`Msal: FromRef<S>`), so a router that cannot reach it does not compile.
 
-mod access_token_for;
-mod interaction;
-mod scoped_token;
-mod signed_in_user;
-
-pub use access_token_for::{AccessTokenFor, TokenRejection, TokenRejectionReason};
-pub use scoped_token::ScopedToken;
-pub use signed_in_user::{SignInRequired, SignedInUser};
-
-use http::request::Parts;
-
-use crate::msal::Msal;
-
-/// The [`Msal`] installed by [`Msal::layer`], or `None` when the layer is missing.
-fn msal(parts: &Parts) -> Option<&Msal> {
-    parts.extensions.get::<Msal>()
-}
+pub(crate) mod access_token_for;
+pub(crate) mod interaction;
+pub(crate) mod rejection;
+pub(crate) mod request_kind;
+pub(crate) mod scoped_token;
+pub(crate) mod signed_in_user;

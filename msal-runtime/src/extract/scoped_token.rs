@@ -3,11 +3,13 @@
 
 use std::marker::PhantomData;
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRef, FromRequestParts};
 use http::request::Parts;
 
 use crate::acquire::access_token::AccessToken;
-use crate::extract::access_token_for::{AccessTokenFor, TokenRejection};
+use crate::extract::access_token_for::AccessTokenFor;
+use crate::extract::rejection::AccessTokenForRejection;
+use crate::msal::Msal;
 use crate::scope::required::RequiredScopes;
 
 /// [`AccessTokenFor<R>`] as a tuple struct, so that the handler's own pattern binds the token:
@@ -17,8 +19,13 @@ use crate::scope::required::RequiredScopes;
 #[derive(Debug)]
 pub struct ScopedToken<R, T = AccessToken>(pub T, pub PhantomData<fn() -> R>);
 
-impl<S: Send + Sync, R: RequiredScopes> FromRequestParts<S> for ScopedToken<R, AccessToken> {
-    type Rejection = TokenRejection;
+impl<S, R> FromRequestParts<S> for ScopedToken<R, AccessToken>
+where
+    S: Send + Sync,
+    R: RequiredScopes,
+    Msal: FromRef<S>,
+{
+    type Rejection = AccessTokenForRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let token = AccessTokenFor::<R>::from_request_parts(parts, state).await?;

@@ -1,17 +1,17 @@
 //! [`SignedInUser`]: who is signed in, for handlers that need the user but no token.
 
-use axum::Json;
-use axum::extract::{FromRequestParts, OptionalFromRequestParts};
-use axum::response::{IntoResponse, Response};
-use http::StatusCode;
-use http::request::Parts;
-use serde_json::json;
+use std::convert::Infallible;
 
-use crate::msal::SIGN_IN_PATH;
+use axum::extract::{FromRef, FromRequestParts, OptionalFromRequestParts};
+use http::request::Parts;
+
+use crate::extract::rejection::SignedInUserRejection;
+use crate::msal::Msal;
 use crate::provider::account::HomeAccountId;
 
-/// The signed-in user of this request. Extracting it fails with 401 when nobody is signed in;
-/// use `Option<SignedInUser>` for pages that serve both.
+/// The signed-in user of this request. Extracting it fails with [`SignedInUserRejection`] (by default 401)
+/// when nobody is signed in; use `Option<SignedInUser>` for pages that serve both. Needs `Msal: FromRef<S>`
+/// for the router's state `S` (see [`Msal`]).
 #[derive(Debug, Clone)]
 pub struct SignedInUser {
     name: Option<String>,
@@ -42,39 +42,16 @@ impl SignedInUser {
     }
 }
 
-/// Why there is no [`SignedInUser`].
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum SignInRequired {
-    /// No session, or it expired.
-    #[error("not signed in")]
-    NotSignedIn,
-    /// `Msal::layer()` does not wrap this route: a programming error, reported as such.
-    #[error("can't extract the signed-in user: is `Msal::layer()` installed on this router?")]
-    LayerMissing,
-}
+impl<S> OptionalFromRequestParts<S> for SignedInUser
+where
+    S: Send + Sync,
+    Msal: FromRef<S>,
+{
+    type Rejection = Infallible;
 
-impl IntoResponse for SignInRequired {
-    fn into_response(self) -> Response {
-        match self {
-            SignInRequired::NotSignedIn => {
-                (StatusCode::UNAUTHORIZED, Json(json!({ "error": "not_signed_in", "sign_in_url": SIGN_IN_PATH })))
-                    .into_response()
-            }
-            SignInRequired::LayerMissing => {
-                tracing::error!("{self}");
-                (StatusCode::INTERNAL_SERVER_ERROR, self.to_string()).into_response()
-            }
-        }
-    }
-}
-
-impl<S: Send + Sync> OptionalFromRequestParts<S> for SignedInUser {
-    type Rejection = SignInRequired;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Option<Self>, Self::Rejection> {
-        let msal = super::msal(parts).ok_or(SignInRequired::LayerMissing)?;
-        Ok(msal.session(&parts.headers).map(|(_, record)| {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Option<Self>, Self::Rejection> {
+        let msal = Msal::from_ref(state);
+        Ok(msal.sessions().current(&parts.headers).map(|(_, record)| {
             let account = &record.account;
             SignedInUser {
                 name: account.name.clone(),
@@ -86,12 +63,15 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for SignedInUser {
     }
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for SignedInUser {
-    type Rejection = SignInRequired;
+impl<S> FromRequestParts<S> for SignedInUser
+where
+    S: Send + Sync,
+    Msal: FromRef<S>,
+{
+    type Rejection = SignedInUserRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        <Self as OptionalFromRequestParts<S>>::from_request_parts(parts, state)
-            .await?
-            .ok_or(SignInRequired::NotSignedIn)
+        let Ok(user) = <Self as OptionalFromRequestParts<S>>::from_request_parts(parts, state).await;
+        user.ok_or(SignedInUserRejection::NotSignedIn)
     }
 }

@@ -2,99 +2,16 @@
 //! authentication (RFC 6749 §2.3.1, RFC 7523) and the provider's error responses (RFC 6749 §5.2 plus Entra's
 //! `error_codes`, `suberror` and `claims`).
 
-use std::fmt;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use http::StatusCode;
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde::{Deserialize, Deserializer};
 use url::Url;
 
+use crate::provider::credential::ClientCredential;
 use crate::provider::http::{HttpError, ProviderHttp, ProviderResponse};
-use crate::random::random_token;
 use crate::scope::set::ScopeSet;
 use crate::secret::Secret;
-
-/// How the client proves its identity at the token endpoint (SECURITY.md §22).
-#[derive(Clone)]
-#[non_exhaustive]
-pub enum ClientCredential {
-    /// A client secret sent in the `Authorization: Basic` header (RFC 6749 §2.3.1).
-    SecretBasic(ClientSecret),
-    /// A client secret sent in the form body.
-    SecretPost(ClientSecret),
-    /// A JWT signed with the client's private key (RFC 7523; OpenID Connect Core §9 `private_key_jwt`).
-    PrivateKeyJwt(ClientAssertionKey),
-}
-
-impl fmt::Debug for ClientCredential {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ClientCredential::SecretBasic(_) => f.write_str("SecretBasic([redacted])"),
-            ClientCredential::SecretPost(_) => f.write_str("SecretPost([redacted])"),
-            ClientCredential::PrivateKeyJwt(key) => write!(f, "PrivateKeyJwt({key:?})"),
-        }
-    }
-}
-
-/// A client secret. `Debug` is redacted; there is no `Display`.
-#[derive(Clone)]
-pub struct ClientSecret(Secret);
-
-impl ClientSecret {
-    /// Wraps a secret.
-    pub fn new(secret: impl Into<String>) -> Self {
-        Self(Secret::new(secret.into()))
-    }
-}
-
-impl fmt::Debug for ClientSecret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ClientSecret([redacted])")
-    }
-}
-
-/// The private key for `private_key_jwt`.
-#[derive(Clone)]
-pub struct ClientAssertionKey {
-    key: EncodingKey,
-    algorithm: Algorithm,
-    key_id: Option<String>,
-    /// Entra identifies a certificate credential by its SHA-256 thumbprint (`x5t#S256` header).
-    x5t_s256: Option<String>,
-}
-
-impl ClientAssertionKey {
-    /// A PKCS#8 / PKCS#1 (RSA) or SEC1 / PKCS#8 (EC P-256) private key in PEM, signing with `algorithm`
-    /// (RS256, PS256 or ES256) and naming `key_id` in the assertion's header.
-    pub fn from_pem(
-        pem: &[u8],
-        algorithm: Algorithm,
-        key_id: Option<String>,
-    ) -> Result<Self, jsonwebtoken::errors::Error> {
-        let key = match algorithm {
-            Algorithm::ES256 => EncodingKey::from_ec_pem(pem)?,
-            Algorithm::RS256 | Algorithm::PS256 => EncodingKey::from_rsa_pem(pem)?,
-            _ => return Err(jsonwebtoken::errors::ErrorKind::InvalidAlgorithm.into()),
-        };
-        Ok(Self { key, algorithm, key_id, x5t_s256: None })
-    }
-
-    /// Adds the certificate's base64url SHA-256 thumbprint, which Entra uses to find the credential.
-    pub fn with_certificate_thumbprint(mut self, x5t_s256: impl Into<String>) -> Self {
-        self.x5t_s256 = Some(x5t_s256.into());
-        self
-    }
-}
-
-impl fmt::Debug for ClientAssertionKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientAssertionKey")
-            .field("algorithm", &self.algorithm)
-            .field("key_id", &self.key_id)
-            .finish_non_exhaustive()
-    }
-}
 
 /// An OAuth error response from the provider (RFC 6749 §5.2), with Entra's extra fields.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
@@ -267,15 +184,15 @@ impl TokenEndpoint {
         match &self.credential {
             ClientCredential::SecretBasic(secret) => {
                 // RFC 6749 §2.3.1: both parts are form-urlencoded before Basic encoding.
-                basic = (form_urlencode(&self.client_id), form_urlencode(secret.0.expose()));
+                basic = (form_urlencode(&self.client_id), form_urlencode(secret.expose()));
                 basic_auth = Some((basic.0.as_str(), basic.1.as_str()));
             }
             ClientCredential::SecretPost(secret) => {
                 form.push(("client_id", &self.client_id));
-                form.push(("client_secret", secret.0.expose()));
+                form.push(("client_secret", secret.expose()));
             }
             ClientCredential::PrivateKeyJwt(key) => {
-                assertion = self.client_assertion(key)?;
+                assertion = key.assertion(&self.client_id, &self.url).map_err(TokenError::ClientAssertion)?;
                 form.push(("client_id", &self.client_id));
                 form.push(("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"));
                 form.push(("client_assertion", assertion.expose()));
@@ -283,24 +200,6 @@ impl TokenEndpoint {
         }
         let response = self.http.post_form(&self.url, &form, basic_auth).await?;
         interpret(response)
-    }
-
-    /// RFC 7523 §3: `iss` = `sub` = client id, `aud` = the token endpoint, short-lived, unique `jti`.
-    fn client_assertion(&self, key: &ClientAssertionKey) -> Result<Secret, TokenError> {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
-        let claims = serde_json::json!({
-            "iss": self.client_id,
-            "sub": self.client_id,
-            "aud": self.url.as_str(),
-            "jti": random_token(),
-            "iat": now,
-            "nbf": now,
-            "exp": now + 300,
-        });
-        let mut header = Header::new(key.algorithm);
-        header.kid = key.key_id.clone();
-        header.x5t_s256 = key.x5t_s256.clone();
-        jsonwebtoken::encode(&header, &claims, &key.key).map(Secret::new).map_err(TokenError::ClientAssertion)
     }
 }
 

@@ -4,7 +4,3 @@
 pub(crate) mod registry;
 pub(crate) mod required;
 pub(crate) mod set;
-
-pub use registry::{ScopedHandler, handler_scopes, scoped_handlers};
-pub use required::RequiredScopes;
-pub use set::{RESERVED_SCOPES, Scope, ScopeError, ScopeSet};

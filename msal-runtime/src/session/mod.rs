@@ -1,3 +1,4 @@
-//! Who is signed in in which browser: server-side sessions behind an opaque cookie.
+//! Who is signed in in which browser: server-side sessions behind an opaque, sealed cookie.
 
+pub(crate) mod sessions;
 pub(crate) mod store;

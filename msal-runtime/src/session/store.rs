@@ -1,4 +1,4 @@
-//! Who is signed in in which browser: server-side sessions keyed by an opaque id (SECURITY.md §16, §18).
+//! The session store: server-side records keyed by an opaque id (SECURITY.md §16, §18).
 //!
 //! The browser holds only a random session id (sealed in the session cookie). Records are kept under the
 //! id's SHA-256, so a dump of the store yields no usable cookie. A session ends after an idle timeout and an
@@ -50,22 +50,22 @@ pub(crate) struct SessionRecord {
 }
 
 /// The session store (in memory, bounded, least recently active evicted first).
-pub(crate) struct Sessions {
+pub(crate) struct SessionStore {
     records: Mutex<LruCache<[u8; 32], Arc<SessionRecord>>>,
     idle_timeout: Duration,
     absolute_timeout: Duration,
 }
 
-impl fmt::Debug for Sessions {
+impl fmt::Debug for SessionStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Sessions")
+        f.debug_struct("SessionStore")
             .field("idle_timeout", &self.idle_timeout)
             .field("absolute_timeout", &self.absolute_timeout)
             .finish_non_exhaustive()
     }
 }
 
-impl Sessions {
+impl SessionStore {
     pub(crate) fn new(max_sessions: NonZeroUsize, idle_timeout: Duration, absolute_timeout: Duration) -> Self {
         Self { records: Mutex::new(LruCache::new(max_sessions)), idle_timeout, absolute_timeout }
     }
@@ -110,8 +110,8 @@ mod tests {
     use super::*;
     use crate::cache::partition::tests::identity;
 
-    fn sessions(max: usize, idle: u64, absolute: u64) -> Sessions {
-        Sessions::new(NonZeroUsize::new(max).unwrap(), Duration::from_secs(idle), Duration::from_secs(absolute))
+    fn sessions(max: usize, idle: u64, absolute: u64) -> SessionStore {
+        SessionStore::new(NonZeroUsize::new(max).unwrap(), Duration::from_secs(idle), Duration::from_secs(absolute))
     }
 
     #[test]

@@ -17,7 +17,7 @@ use parking_lot::Mutex;
 use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 
-use crate::config::ResponseMode;
+use crate::config::settings::ResponseMode;
 use crate::scope::set::ScopeSet;
 use crate::secret::Secret;
 use crate::sign_in::pkce::PkceVerifier;

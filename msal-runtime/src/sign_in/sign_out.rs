@@ -2,21 +2,55 @@
 //! end the provider's session with RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0 §2) carrying
 //! `id_token_hint`.
 
+use std::sync::Arc;
+
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use http::header::{CACHE_CONTROL, LOCATION, ORIGIN, SET_COOKIE};
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
+use url::Url;
 
-use crate::msal::Msal;
-use crate::web::cookies::CookieKind;
+use crate::cache::token_cache::TokenCache;
+use crate::config::settings::MsalConfig;
+use crate::session::sessions::Sessions;
 use crate::web::error_page::error_page;
 
+/// What signing out needs: the sessions and tokens to delete, and where the provider's session ends.
+#[derive(Debug)]
+pub(crate) struct SignOut {
+    client_id: String,
+    /// The app's own origin is the redirect URI's.
+    app: Url,
+    post_logout_redirect_uri: Url,
+    end_session_endpoint: Option<Url>,
+    sessions: Arc<Sessions>,
+    cache: TokenCache,
+}
+
+impl SignOut {
+    pub(crate) fn new(
+        config: &MsalConfig,
+        end_session_endpoint: Option<Url>,
+        sessions: Arc<Sessions>,
+        cache: TokenCache,
+    ) -> Self {
+        Self {
+            client_id: config.client_id.clone(),
+            app: config.redirect_uri.clone(),
+            post_logout_redirect_uri: config.post_logout_redirect_uri.clone(),
+            end_session_endpoint,
+            sessions,
+            cache,
+        }
+    }
+}
+
 /// `GET|POST /auth/signout`.
-pub(crate) async fn sign_out(State(msal): State<Msal>, method: Method, headers: HeaderMap) -> Response {
-    let inner = &msal.inner;
+pub(crate) async fn sign_out(State(sign_out): State<Arc<SignOut>>, method: Method, headers: HeaderMap) -> Response {
+    let sign_out = &*sign_out;
     // A cross-site form must not sign users out; browsers send `Origin` on POST (SameSite=Lax already keeps
     // the session cookie off cross-site POSTs; this also covers same-site sibling origins).
-    if method == Method::POST && !same_origin(&headers, &inner.config.redirect_uri) {
+    if method == Method::POST && !same_origin(&headers, &sign_out.app) {
         return error_page(
             StatusCode::FORBIDDEN,
             "Sign-out refused",
@@ -26,26 +60,26 @@ pub(crate) async fn sign_out(State(msal): State<Msal>, method: Method, headers: 
     }
 
     let mut id_token_hint = None;
-    if let Some((session, record)) = msal.session(&headers) {
+    if let Some((session, record)) = sign_out.sessions.current(&headers) {
         let home = &record.account.home_account_id;
-        if let Ok(Some(stored)) = inner.cache.load(home).await {
-            id_token_hint = stored.partition.id_token(&inner.config.client_id).map(|entry| entry.secret.clone());
+        if let Ok(Some(stored)) = sign_out.cache.load(home).await {
+            id_token_hint = stored.partition.id_token(&sign_out.client_id).map(|entry| entry.secret.clone());
         }
-        inner.sessions.remove(&session);
-        if let Err(error) = inner.cache.remove_account(home).await {
+        sign_out.sessions.end(&session);
+        if let Err(error) = sign_out.cache.remove_account(home).await {
             tracing::error!(%error, home_account_id = %home, "signed out, but the user's cached tokens could not be deleted");
         }
         tracing::info!(home_account_id = %home, "signed out");
     }
 
-    let post_logout = &inner.config.post_logout_redirect_uri;
-    let location = match (&inner.metadata.end_session_endpoint, id_token_hint) {
+    let post_logout = &sign_out.post_logout_redirect_uri;
+    let location = match (&sign_out.end_session_endpoint, id_token_hint) {
         (Some(end_session), Some(hint)) => {
             let mut url = end_session.clone();
             url.query_pairs_mut()
                 .append_pair("id_token_hint", hint.expose())
                 .append_pair("post_logout_redirect_uri", post_logout.as_str())
-                .append_pair("client_id", &inner.config.client_id);
+                .append_pair("client_id", &sign_out.client_id);
             url
         }
         // Nobody was signed in here (or the provider has no logout endpoint): nothing to end at the provider.
@@ -55,7 +89,7 @@ pub(crate) async fn sign_out(State(msal): State<Msal>, method: Method, headers: 
         StatusCode::SEE_OTHER,
         [
             (LOCATION, HeaderValue::from_str(location.as_str()).expect("a URL is a valid header value")),
-            (SET_COOKIE, inner.cookies.clear(CookieKind::Session)),
+            (SET_COOKIE, sign_out.sessions.clear_cookie()),
             (CACHE_CONTROL, HeaderValue::from_static("no-store")),
         ],
     )

@@ -2,21 +2,24 @@
 //! (OpenID Connect Core §3.1.2.1) with PKCE S256, a fresh `state` and `nonce`, and the scopes
 //! `openid profile offline_access` plus the app's initial ones.
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use http::header::{CACHE_CONTROL, LOCATION, SET_COOKIE};
 use http::{HeaderMap, HeaderValue, StatusCode};
 use url::Url;
 
-use crate::config::ResponseMode;
-use crate::msal::Msal;
+use crate::config::settings::{MsalConfig, ResponseMode};
 use crate::random::random_token;
 use crate::scope::set::ScopeSet;
 use crate::secret::Secret;
-use crate::sign_in::pending::{BrowserBinding, PendingSignIn};
+use crate::sign_in::outcome::Outcome;
+use crate::sign_in::pending::{BrowserBinding, PendingSignIn, PendingSignIns};
 use crate::sign_in::pkce::PkceVerifier;
 use crate::sign_in::return_url::ReturnUrl;
-use crate::web::cookies::CookieKind;
+use crate::web::cookies::{CookieKind, Cookies};
 use crate::web::error_page::error_page;
 use crate::web::params::Params;
 
@@ -36,7 +39,11 @@ pub(crate) struct SignInRequest<'a> {
 const MAX_CLAIMS_LEN: usize = 8 * 1024;
 
 /// `GET /auth/signin?return_url=…[&scope=…][&login_hint=…][&claims=…]`.
-pub(crate) async fn sign_in(State(msal): State<Msal>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+pub(crate) async fn sign_in(
+    State(start): State<Arc<SignInStart>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
     let refused =
         |message: &str| error_page(StatusCode::BAD_REQUEST, "Sign-in could not start", message, Some(("/", "Home")));
     let params = match Params::parse(query.as_deref().unwrap_or_default().as_bytes()) {
@@ -64,18 +71,46 @@ pub(crate) async fn sign_in(State(msal): State<Msal>, headers: HeaderMap, RawQue
         claims,
         prompt: None,
     };
-    msal.redirect_to_sign_in(&headers, return_url, &request)
+    start.redirect(&headers, return_url, &request)
 }
 
-impl Msal {
+/// Starts sign-ins: records each as pending and sends the browser to the provider's authorization endpoint.
+#[derive(Debug)]
+pub(crate) struct SignInStart {
+    client_id: String,
+    redirect_uri: Url,
+    authorization_endpoint: Url,
+    response_mode: ResponseMode,
+    entra: bool,
+    initial_scopes: ScopeSet,
+    sign_in_timeout: Duration,
+    pending: Arc<PendingSignIns<Outcome>>,
+    cookies: Cookies,
+}
+
+impl SignInStart {
+    pub(crate) fn new(
+        config: &MsalConfig,
+        authorization_endpoint: Url,
+        pending: Arc<PendingSignIns<Outcome>>,
+        cookies: Cookies,
+    ) -> Self {
+        Self {
+            client_id: config.client_id.clone(),
+            redirect_uri: config.redirect_uri.clone(),
+            authorization_endpoint,
+            response_mode: config.response_mode,
+            entra: config.authority.is_entra(),
+            initial_scopes: config.initial_scopes.clone(),
+            sign_in_timeout: config.sign_in_timeout,
+            pending,
+            cookies,
+        }
+    }
+
     /// Records a pending sign-in and answers 303 to the provider, setting the browser's sign-in cookie.
-    pub(crate) fn redirect_to_sign_in(
-        &self,
-        headers: &HeaderMap,
-        return_url: ReturnUrl,
-        request: &SignInRequest<'_>,
-    ) -> Response {
-        let (authorize_url, cookie) = self.start_sign_in(headers, return_url, request);
+    pub(crate) fn redirect(&self, headers: &HeaderMap, return_url: ReturnUrl, request: &SignInRequest<'_>) -> Response {
+        let (authorize_url, cookie) = self.start(headers, return_url, request);
         let location = HeaderValue::from_str(authorize_url.as_str()).expect("a URL is a valid header value");
         (
             StatusCode::SEE_OTHER,
@@ -85,39 +120,32 @@ impl Msal {
     }
 
     /// The authorization request URL and the `Set-Cookie` binding it to this browser.
-    pub(crate) fn start_sign_in(
-        &self,
-        headers: &HeaderMap,
-        return_url: ReturnUrl,
-        request: &SignInRequest<'_>,
-    ) -> (Url, HeaderValue) {
-        let inner = &self.inner;
-        let config = &inner.config;
+    fn start(&self, headers: &HeaderMap, return_url: ReturnUrl, request: &SignInRequest<'_>) -> (Url, HeaderValue) {
         // One random id per browser, reused by its concurrent sign-ins (tabs) and refreshed on each.
-        let browser_id = inner.cookies.read(headers, CookieKind::SignIn).unwrap_or_else(random_token);
-        let cookie = inner.cookies.set(CookieKind::SignIn, &browser_id, config.sign_in_timeout);
+        let browser_id = self.cookies.read(headers, CookieKind::SignIn).unwrap_or_else(random_token);
+        let cookie = self.cookies.set(CookieKind::SignIn, &browser_id, self.sign_in_timeout);
 
-        let scopes = ScopeSet::reserved().union(request.scopes.unwrap_or(&config.initial_scopes));
+        let scopes = ScopeSet::reserved().union(request.scopes.unwrap_or(&self.initial_scopes));
         let state = random_token();
         let nonce = random_token();
         let verifier = PkceVerifier::generate();
 
-        let mut url = inner.metadata.authorization_endpoint.clone();
+        let mut url = self.authorization_endpoint.clone();
         {
             let mut query = url.query_pairs_mut();
             query
-                .append_pair("client_id", &config.client_id)
+                .append_pair("client_id", &self.client_id)
                 .append_pair("response_type", "code")
-                .append_pair("redirect_uri", config.redirect_uri.as_str())
+                .append_pair("redirect_uri", self.redirect_uri.as_str())
                 .append_pair("scope", &scopes.to_scope_string())
                 .append_pair("state", &state)
                 .append_pair("nonce", &nonce)
                 .append_pair("code_challenge", &verifier.s256_challenge())
                 .append_pair("code_challenge_method", "S256");
-            if config.response_mode == ResponseMode::FormPost {
+            if self.response_mode == ResponseMode::FormPost {
                 query.append_pair("response_mode", "form_post");
             }
-            if config.authority.is_entra() {
+            if self.entra {
                 query.append_pair("client_info", "1");
             }
             if let Some(login_hint) = request.login_hint {
@@ -131,14 +159,14 @@ impl Msal {
             }
         }
 
-        inner.pending.insert(
+        self.pending.insert(
             state,
             PendingSignIn {
                 browser: BrowserBinding::of(&browser_id),
                 nonce: Secret::new(nonce),
                 verifier,
                 return_url,
-                response_mode: config.response_mode,
+                response_mode: self.response_mode,
                 scopes,
                 interaction: request.scopes.cloned(),
             },

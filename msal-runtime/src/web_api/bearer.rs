@@ -6,7 +6,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::ops::Deref;
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRef, FromRequestParts};
 use axum::response::{IntoResponse, Response};
 use http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use http::request::Parts;
@@ -14,9 +14,11 @@ use http::{HeaderValue, StatusCode};
 
 use crate::scope::required::RequiredScopes;
 use crate::scope::set::ScopeSet;
-use crate::web_api::protected_api::{ApiCaller, BearerError, ProtectedApi};
+use crate::web_api::error::BearerError;
+use crate::web_api::protected_api::{ApiCaller, ProtectedApi};
 
-/// The validated caller of an API route that requires `R`'s scopes. Requires [`ProtectedApi::layer`].
+/// The validated caller of an API route that requires `R`'s scopes. Needs `ProtectedApi: FromRef<S>` for the
+/// router's state `S` (see [`ProtectedApi`]).
 pub struct Bearer<R: RequiredScopes> {
     caller: ApiCaller,
     scopes: PhantomData<fn() -> R>,
@@ -55,9 +57,6 @@ pub enum BearerRejection {
         /// The scopes the route requires.
         required: String,
     },
-    /// `ProtectedApi::layer()` does not wrap the route.
-    #[error("can't validate bearer tokens: is `ProtectedApi::layer()` installed on this router?")]
-    LayerMissing,
     /// A [`RequiredScopes`] implementation lists an invalid scope.
     #[error("a RequiredScopes implementation lists an invalid scope")]
     InvalidScopes,
@@ -76,7 +75,7 @@ impl IntoResponse for BearerRejection {
             BearerRejection::InsufficientScope { required } => {
                 (StatusCode::FORBIDDEN, format!("Bearer error=\"insufficient_scope\", scope=\"{required}\""))
             }
-            BearerRejection::LayerMissing | BearerRejection::InvalidScopes => {
+            BearerRejection::InvalidScopes => {
                 tracing::error!("{self}");
                 return (StatusCode::INTERNAL_SERVER_ERROR, self.to_string()).into_response();
             }
@@ -88,11 +87,16 @@ impl IntoResponse for BearerRejection {
     }
 }
 
-impl<S: Send + Sync, R: RequiredScopes> FromRequestParts<S> for Bearer<R> {
+impl<S, R> FromRequestParts<S> for Bearer<R>
+where
+    S: Send + Sync,
+    R: RequiredScopes,
+    ProtectedApi: FromRef<S>,
+{
     type Rejection = BearerRejection;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let api = parts.extensions.get::<ProtectedApi>().ok_or(BearerRejection::LayerMissing)?;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let api = ProtectedApi::from_ref(state);
         let required = ScopeSet::from_strs(R::SCOPES.iter().copied()).map_err(|_| BearerRejection::InvalidScopes)?;
         let mut headers = parts.headers.get_all(AUTHORIZATION).iter();
         let (Some(header), None) = (headers.next(), headers.next()) else {

@@ -1,7 +1,6 @@
-//! Web APIs: validating the bearer access tokens that callers send, and the [`Bearer`] extractor.
+//! Web APIs: validating the bearer access tokens that callers send (RFC 6750, RFC 9068), and the [`Bearer`]
+//! extractor, with errors of their own.
 
-mod bearer;
-mod protected_api;
-
-pub use bearer::{Bearer, BearerRejection};
-pub use protected_api::{ApiCaller, BearerError, ProtectedApi};
+pub(crate) mod bearer;
+pub(crate) mod error;
+pub(crate) mod protected_api;

@@ -10,41 +10,14 @@ use jsonwebtoken::Algorithm;
 use serde::Deserialize;
 
 use crate::clock::unix_now;
-use crate::msal::MsalError;
-use crate::provider::authority::{Authority, IssuerMismatch, IssuerPolicy};
+use crate::provider::authority::{Authority, IssuerPolicy};
 use crate::provider::discovery::discover;
 use crate::provider::http::ProviderHttp;
 use crate::provider::id_token::{Audience, DEFAULT_ALGORITHMS, NumericDate};
 use crate::provider::jws::{self, JwsError};
 use crate::provider::signing_keys::{KeyRefreshPolicy, SigningKeys};
 use crate::scope::set::ScopeSet;
-
-/// Why a bearer token was refused (RFC 6750 §3.1 `invalid_token`, with the detail for logs).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum BearerError {
-    /// Not a JWS, or claims of the wrong shape.
-    #[error("the access token is malformed")]
-    Malformed,
-    /// `alg` not allowed, unknown key, or a bad signature.
-    #[error("the access token's signature is not valid")]
-    Signature,
-    /// `typ` says it is not an access token.
-    #[error("the token is not an access token")]
-    NotAnAccessToken,
-    /// A required claim is absent.
-    #[error("the access token has no `{0}` claim")]
-    MissingClaim(&'static str),
-    /// Issued by someone else.
-    #[error("the access token's issuer is not trusted: {0}")]
-    Issuer(IssuerMismatch),
-    /// Not issued for this API.
-    #[error("the access token is not for this API")]
-    Audience,
-    /// Expired, or not valid yet.
-    #[error("the access token has expired or is not valid yet")]
-    Lifetime,
-}
+use crate::web_api::error::{BearerError, ProtectedApiError};
 
 /// Who called the API, from a validated access token.
 #[derive(Debug, Clone)]
@@ -103,8 +76,9 @@ struct AccessTokenClaims {
     oid: Option<String>,
 }
 
-/// Validates bearer tokens for one API (cheap to clone). Install it with [`layer`](Self::layer) and use the
-/// [`Bearer`](crate::Bearer) extractor in handlers.
+/// Validates bearer tokens for one API (cheap to clone). Handlers take the [`Bearer`](crate::Bearer)
+/// extractor, which needs `ProtectedApi: FromRef<S>` for the router's state `S` (axum's convention for library
+/// state), so a router that cannot reach the validator does not compile.
 #[derive(Clone)]
 pub struct ProtectedApi {
     inner: Arc<ApiInner>,
@@ -130,14 +104,12 @@ impl fmt::Debug for ProtectedApi {
 impl ProtectedApi {
     /// Trusts tokens of `authority` (an issuer URL or an Entra v2.0 authority) whose `aud` is one of
     /// `audiences` (Entra: the API's application id URI and/or client id).
-    pub async fn new(authority: &str, audiences: &[&str]) -> Result<Self, MsalError> {
-        let setting = "authority";
-        let authority = Authority::parse(authority)
-            .map_err(|source| MsalError::Config(crate::config::ConfigError::Authority { setting, source }))?;
+    pub async fn new(authority: &str, audiences: &[&str]) -> Result<Self, ProtectedApiError> {
+        let authority = Authority::parse(authority).map_err(ProtectedApiError::Authority)?;
         if audiences.iter().all(|audience| audience.trim().is_empty()) {
-            return Err(MsalError::Config(crate::config::ConfigError::Missing { setting: "audiences" }));
+            return Err(ProtectedApiError::NoAudience);
         }
-        let http = ProviderHttp::new(Duration::from_secs(10)).map_err(MsalError::HttpClient)?;
+        let http = ProviderHttp::new(Duration::from_secs(10)).map_err(ProtectedApiError::HttpClient)?;
         let discovered = discover(&http, &authority, false).await?;
         let policy =
             KeyRefreshPolicy { min_interval: Duration::from_secs(60), max_age: Duration::from_secs(24 * 3600) };
@@ -151,11 +123,6 @@ impl ProtectedApi {
                 clock_skew: Duration::from_secs(120),
             }),
         })
-    }
-
-    /// Makes this validator available to the [`Bearer`](crate::Bearer) extractor of the routes it wraps.
-    pub fn layer(&self) -> axum::Extension<ProtectedApi> {
-        axum::Extension(self.clone())
     }
 
     /// Validates a bearer access token.

@@ -1,0 +1,405 @@
+//! [`MsalConfigBuilder`]: configuration in code, each method documenting its default, and the validation that
+//! every configuration goes through once, at start-up.
+
+use std::num::NonZeroUsize;
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use jsonwebtoken::Algorithm;
+use url::Url;
+
+use crate::config::error::ConfigError;
+use crate::config::routes::{SIGN_IN_PATH, SIGN_OUT_PATH};
+use crate::config::settings::{COOKIE_KEY_LEN, MsalConfig, ResponseMode, TokenCacheSetting};
+use crate::provider::authority::{Authority, is_loopback};
+use crate::provider::credential::{ClientAssertionKey, ClientAuthMethod, ClientSecret, CredentialSetting};
+use crate::provider::id_token::DEFAULT_ALGORITHMS;
+use crate::scope::set::{Scope, ScopeSet};
+
+/// The cookie key as given: base64 from the environment, bytes from code.
+#[derive(Debug, Clone)]
+pub(super) enum KeyInput {
+    Base64(String),
+    Bytes(Vec<u8>),
+}
+
+/// Builds an [`MsalConfig`]; every method documents its default.
+#[derive(Debug, Clone)]
+pub struct MsalConfigBuilder {
+    pub(super) from_env: bool,
+    pub(super) authority: Option<String>,
+    pub(super) client_id: Option<String>,
+    pub(super) client_secret: Option<ClientSecret>,
+    pub(super) client_auth_method: Option<ClientAuthMethod>,
+    pub(super) client_assertion_key: Option<ClientAssertionKey>,
+    pub(super) redirect_uri: Option<String>,
+    pub(super) cookie_key: Option<KeyInput>,
+    pub(super) token_cache: Option<String>,
+    pub(super) initial_scopes: Vec<String>,
+    pub(super) response_mode: ResponseMode,
+    pub(super) post_logout_redirect_uri: Option<String>,
+    pub(super) clock_skew: Duration,
+    pub(super) http_timeout: Duration,
+    pub(super) id_token_algorithms: Vec<Algorithm>,
+    pub(super) jwks_min_refetch_interval: Duration,
+    pub(super) jwks_max_age: Duration,
+    pub(super) session_idle_timeout: Duration,
+    pub(super) session_absolute_timeout: Duration,
+    pub(super) max_sessions: usize,
+    pub(super) sign_in_timeout: Duration,
+    pub(super) max_pending_sign_ins_per_browser: usize,
+    pub(super) max_pending_sign_ins: usize,
+    pub(super) max_cached_users: usize,
+    pub(super) token_cache_lifetime: Duration,
+    pub(super) handler_scopes_at_sign_in: bool,
+    pub(super) declared_scopes: Option<Vec<String>>,
+}
+
+impl Default for MsalConfigBuilder {
+    fn default() -> Self {
+        Self {
+            from_env: false,
+            authority: None,
+            client_id: None,
+            client_secret: None,
+            client_auth_method: None,
+            client_assertion_key: None,
+            redirect_uri: None,
+            cookie_key: None,
+            token_cache: None,
+            initial_scopes: Vec::new(),
+            response_mode: ResponseMode::Query,
+            post_logout_redirect_uri: None,
+            clock_skew: Duration::from_secs(120),
+            http_timeout: Duration::from_secs(10),
+            id_token_algorithms: DEFAULT_ALGORITHMS.to_vec(),
+            jwks_min_refetch_interval: Duration::from_secs(60),
+            jwks_max_age: Duration::from_secs(24 * 3600),
+            session_idle_timeout: Duration::from_secs(2 * 3600),
+            session_absolute_timeout: Duration::from_secs(24 * 3600),
+            max_sessions: 100_000,
+            sign_in_timeout: Duration::from_secs(15 * 60),
+            max_pending_sign_ins_per_browser: 10,
+            max_pending_sign_ins: 100_000,
+            max_cached_users: 100_000,
+            token_cache_lifetime: Duration::from_secs(90 * 24 * 3600),
+            handler_scopes_at_sign_in: false,
+            declared_scopes: None,
+        }
+    }
+}
+
+impl MsalConfigBuilder {
+    /// The issuer URL, or an Entra authority `https://login.microsoftonline.com/<tenant>/v2.0`. Required.
+    pub fn authority(mut self, authority: impl Into<String>) -> Self {
+        self.authority = Some(authority.into());
+        self
+    }
+
+    /// The app's client id. Required.
+    pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
+        self.client_id = Some(client_id.into());
+        self
+    }
+
+    /// The client secret. Required unless [`client_assertion_key`](Self::client_assertion_key) is set.
+    pub fn client_secret(mut self, secret: impl Into<String>) -> Self {
+        self.client_secret = Some(ClientSecret::new(secret));
+        self
+    }
+
+    /// How the secret is sent. Default: `client_secret_basic` when the provider's discovery document lists
+    /// it (or lists nothing), else `client_secret_post`.
+    pub fn client_auth_method(mut self, method: ClientAuthMethod) -> Self {
+        self.client_auth_method = Some(method);
+        self
+    }
+
+    /// Authenticate with `private_key_jwt` instead of a secret.
+    pub fn client_assertion_key(mut self, key: ClientAssertionKey) -> Self {
+        self.client_assertion_key = Some(key);
+        self
+    }
+
+    /// The full redirect URI registered with the provider; the callback is mounted at its path. Required;
+    /// https unless the host is loopback. Cookies are `Secure` unless it is plain-http loopback.
+    pub fn redirect_uri(mut self, uri: impl Into<String>) -> Self {
+        self.redirect_uri = Some(uri.into());
+        self
+    }
+
+    /// 64 random bytes that sign and encrypt the cookies. Default: a fresh key per process, so sessions do
+    /// not survive a restart or span instances (which the in-memory stores do not either).
+    pub fn cookie_key(mut self, key: [u8; COOKIE_KEY_LEN]) -> Self {
+        self.cookie_key = Some(KeyInput::Bytes(key.to_vec()));
+        self
+    }
+
+    /// Scopes asked for at sign-in besides `openid profile offline_access`. Default: none.
+    pub fn initial_scopes<I, S>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.initial_scopes = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Default: [`ResponseMode::Query`].
+    pub fn response_mode(mut self, mode: ResponseMode) -> Self {
+        self.response_mode = mode;
+        self
+    }
+
+    /// Where the provider returns the browser after sign-out; must be registered with it.
+    /// Default: the site root of the redirect URI.
+    pub fn post_logout_redirect_uri(mut self, uri: impl Into<String>) -> Self {
+        self.post_logout_redirect_uri = Some(uri.into());
+        self
+    }
+
+    /// Tolerated clock difference when checking token times. Default: 2 minutes.
+    pub fn clock_skew(mut self, skew: Duration) -> Self {
+        self.clock_skew = skew;
+        self
+    }
+
+    /// Timeout of every call to the provider. Default: 10 seconds.
+    pub fn http_timeout(mut self, timeout: Duration) -> Self {
+        self.http_timeout = timeout;
+        self
+    }
+
+    /// ID token algorithms accepted (a subset of RS256, PS256, ES256). Default: all three.
+    pub fn id_token_algorithms(mut self, algorithms: impl IntoIterator<Item = Algorithm>) -> Self {
+        self.id_token_algorithms = algorithms.into_iter().collect();
+        self
+    }
+
+    /// Minimum time between two JWKS fetches triggered by unknown `kid`s. Default: 60 seconds.
+    pub fn jwks_min_refetch_interval(mut self, interval: Duration) -> Self {
+        self.jwks_min_refetch_interval = interval;
+        self
+    }
+
+    /// A session unused for this long ends. Default: 2 hours.
+    pub fn session_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.session_idle_timeout = timeout;
+        self
+    }
+
+    /// A session ends this long after sign-in, used or not. Default: 24 hours.
+    pub fn session_absolute_timeout(mut self, timeout: Duration) -> Self {
+        self.session_absolute_timeout = timeout;
+        self
+    }
+
+    /// Sessions kept at most; the least recently used goes first. Default: 100,000.
+    pub fn max_sessions(mut self, max: usize) -> Self {
+        self.max_sessions = max;
+        self
+    }
+
+    /// How long a started sign-in may take to come back. Default: 15 minutes.
+    pub fn sign_in_timeout(mut self, timeout: Duration) -> Self {
+        self.sign_in_timeout = timeout;
+        self
+    }
+
+    /// Sign-ins one browser may have pending (several tabs); the oldest is dropped beyond it. Default: 10.
+    pub fn max_pending_sign_ins_per_browser(mut self, max: usize) -> Self {
+        self.max_pending_sign_ins_per_browser = max;
+        self
+    }
+
+    /// Users whose tokens the in-memory cache keeps; the least recently used goes first. Default: 100,000.
+    pub fn max_cached_users(mut self, max: usize) -> Self {
+        self.max_cached_users = max;
+        self
+    }
+
+    /// Ask at sign-in for the scopes of every `#[requires_scopes]` handler, so that users consent once.
+    /// Default: off (incremental consent). On Entra, only for apps whose handlers call one resource.
+    pub fn request_handler_scopes_at_sign_in(mut self, enabled: bool) -> Self {
+        self.handler_scopes_at_sign_in = enabled;
+        self
+    }
+
+    /// The scopes the app registration has (its API permissions). At start-up, any scope of a
+    /// `#[requires_scopes]` handler that is not among them is logged as a warning. Default: not checked.
+    pub fn declared_scopes<I, S>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.declared_scopes = Some(scopes.into_iter().map(Into::into).collect());
+        self
+    }
+
+    fn setting(&self, env: &'static str, method: &'static str) -> &'static str {
+        if self.from_env { env } else { method }
+    }
+
+    /// Validates everything and builds the configuration.
+    pub fn build(self) -> Result<MsalConfig, ConfigError> {
+        let authority_setting = self.setting("MSAL_AUTHORITY", "authority");
+        let authority = self.authority.as_deref().ok_or(ConfigError::Missing { setting: authority_setting })?;
+        let authority = Authority::parse(authority)
+            .map_err(|source| ConfigError::Authority { setting: authority_setting, source })?;
+
+        let client_id = self
+            .client_id
+            .clone()
+            .filter(|id| !id.trim().is_empty())
+            .ok_or(ConfigError::Missing { setting: self.setting("MSAL_CLIENT_ID", "client_id") })?;
+
+        let credential = match (&self.client_assertion_key, &self.client_secret) {
+            (Some(key), _) => CredentialSetting::PrivateKeyJwt(key.clone()),
+            (None, Some(secret)) => {
+                CredentialSetting::Secret { secret: secret.clone(), method: self.client_auth_method }
+            }
+            (None, None) => {
+                return Err(ConfigError::Missing { setting: self.setting("MSAL_CLIENT_SECRET", "client_secret") });
+            }
+        };
+
+        let redirect_setting = self.setting("MSAL_REDIRECT_URI", "redirect_uri");
+        let redirect_uri = self.redirect_uri.as_deref().ok_or(ConfigError::Missing { setting: redirect_setting })?;
+        let redirect_uri = secure_url(redirect_setting, redirect_uri)?;
+        let path = redirect_uri.path();
+        if matches!(path, "/" | SIGN_IN_PATH | SIGN_OUT_PATH) {
+            return Err(ConfigError::CallbackPath { setting: redirect_setting, path: path.to_owned() });
+        }
+        let secure_cookies = redirect_uri.scheme() == "https";
+
+        let post_logout_setting = self.setting("MSAL_POST_LOGOUT_REDIRECT_URI", "post_logout_redirect_uri");
+        let post_logout_redirect_uri = match &self.post_logout_redirect_uri {
+            Some(uri) => secure_url(post_logout_setting, uri)?,
+            None => redirect_uri.join("/").expect("the root of an absolute URL is a URL"),
+        };
+
+        let cookie_setting = self.setting("MSAL_COOKIE_KEY", "cookie_key");
+        let cookie_key = match &self.cookie_key {
+            None => None,
+            Some(input) => {
+                let bytes = match input {
+                    KeyInput::Base64(text) => {
+                        STANDARD.decode(text).map_err(|_| ConfigError::CookieKeyEncoding { setting: cookie_setting })?
+                    }
+                    KeyInput::Bytes(bytes) => bytes.clone(),
+                };
+                if bytes.len() != COOKIE_KEY_LEN {
+                    return Err(ConfigError::CookieKeyLength { setting: cookie_setting, found: bytes.len() });
+                }
+                Some(cookie::Key::from(&bytes))
+            }
+        };
+
+        let cache_setting = self.setting("MSAL_TOKEN_CACHE", "token_cache");
+        let token_cache = match self.token_cache.as_deref() {
+            None | Some("memory") => TokenCacheSetting::Memory,
+            Some(other) => {
+                return Err(ConfigError::UnsupportedTokenCache { setting: cache_setting, value: other.to_owned() });
+            }
+        };
+
+        let scopes_setting = self.setting("MSAL_SCOPES", "initial_scopes");
+        let mut initial_scopes = ScopeSet::new();
+        for value in &self.initial_scopes {
+            let scope = Scope::new(value).map_err(|source| ConfigError::Scope { setting: scopes_setting, source })?;
+            if scope.is_reserved() {
+                return Err(ConfigError::ReservedScope { setting: scopes_setting, scope: value.clone() });
+            }
+            initial_scopes.insert(scope);
+        }
+
+        let declared_setting = self.setting("MSAL_DECLARED_SCOPES", "declared_scopes");
+        let declared_scopes = match &self.declared_scopes {
+            None => None,
+            Some(scopes) => Some(
+                ScopeSet::from_strs(scopes.iter().map(String::as_str))
+                    .map_err(|source| ConfigError::Scope { setting: declared_setting, source })?,
+            ),
+        };
+
+        let algorithms_setting = "id_token_algorithms";
+        if self.id_token_algorithms.is_empty() {
+            return Err(ConfigError::Missing { setting: algorithms_setting });
+        }
+        if let Some(algorithm) = self.id_token_algorithms.iter().find(|alg| !DEFAULT_ALGORITHMS.contains(alg)) {
+            return Err(ConfigError::Algorithm { setting: algorithms_setting, algorithm: *algorithm });
+        }
+
+        let non_zero = |value: usize, setting| NonZeroUsize::new(value).ok_or(ConfigError::Zero { setting });
+        Ok(MsalConfig {
+            authority,
+            client_id,
+            credential,
+            redirect_uri,
+            cookie_key,
+            token_cache,
+            initial_scopes,
+            response_mode: self.response_mode,
+            post_logout_redirect_uri,
+            secure_cookies,
+            clock_skew: self.clock_skew,
+            http_timeout: self.http_timeout,
+            id_token_algorithms: self.id_token_algorithms,
+            jwks_min_refetch_interval: self.jwks_min_refetch_interval,
+            jwks_max_age: self.jwks_max_age,
+            session_idle_timeout: self.session_idle_timeout,
+            session_absolute_timeout: self.session_absolute_timeout,
+            max_sessions: non_zero(self.max_sessions, "max_sessions")?,
+            sign_in_timeout: self.sign_in_timeout,
+            max_pending_sign_ins_per_browser: non_zero(
+                self.max_pending_sign_ins_per_browser,
+                "max_pending_sign_ins_per_browser",
+            )?,
+            max_pending_sign_ins: non_zero(self.max_pending_sign_ins, "max_pending_sign_ins")?,
+            max_cached_users: non_zero(self.max_cached_users, "max_cached_users")?,
+            token_cache_lifetime: self.token_cache_lifetime,
+            handler_scopes_at_sign_in: self.handler_scopes_at_sign_in,
+            declared_scopes,
+        })
+    }
+}
+
+/// An absolute URL that is https, or plain http on loopback; never with a fragment (RFC 6749 §3.1.2).
+fn secure_url(setting: &'static str, value: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(value).map_err(|source| ConfigError::Url { setting, value: value.to_owned(), source })?;
+    let transport_ok = url.scheme() == "https" || (url.scheme() == "http" && is_loopback(&url));
+    if !transport_ok || url.fragment().is_some() {
+        return Err(ConfigError::InsecureUrl { setting, value: value.to_owned() });
+    }
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builder_errors_name_the_method() {
+        let error = MsalConfig::builder().client_id("x").client_secret("y").build().unwrap_err();
+        assert_eq!(error.to_string(), "authority is required");
+        let error = MsalConfig::builder()
+            .authority("https://idp.example")
+            .client_id("x")
+            .client_secret("y")
+            .redirect_uri("https://app.example/cb")
+            .id_token_algorithms([Algorithm::HS256])
+            .build()
+            .unwrap_err();
+        assert!(error.to_string().starts_with("id_token_algorithms: HS256 is not an allowed"), "{error}");
+        let error = MsalConfig::builder()
+            .authority("https://idp.example")
+            .client_id("x")
+            .client_secret("y")
+            .redirect_uri("https://app.example/cb")
+            .max_sessions(0)
+            .build()
+            .unwrap_err();
+        assert_eq!(error.to_string(), "max_sessions must be greater than zero");
+    }
+}

@@ -1,0 +1,174 @@
+//! The configuration from environment variables (`MSAL_*`), for apps that take their settings from the
+//! environment; errors name the variable.
+
+use crate::config::builder::{KeyInput, MsalConfigBuilder};
+use crate::config::error::ConfigError;
+use crate::config::settings::ResponseMode;
+use crate::provider::credential::{ClientAuthMethod, ClientSecret};
+
+/// A builder holding what the `MSAL_*` variables of `lookup` say; blank values count as unset.
+pub(crate) fn builder_from(lookup: impl Fn(&str) -> Option<String>) -> Result<MsalConfigBuilder, ConfigError> {
+    let var = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    let mut builder = MsalConfigBuilder { from_env: true, ..MsalConfigBuilder::default() };
+    builder.authority = var("MSAL_AUTHORITY");
+    builder.client_id = var("MSAL_CLIENT_ID");
+    builder.client_secret = var("MSAL_CLIENT_SECRET").map(ClientSecret::new);
+    builder.redirect_uri = var("MSAL_REDIRECT_URI");
+    builder.cookie_key = var("MSAL_COOKIE_KEY").map(KeyInput::Base64);
+    builder.token_cache = var("MSAL_TOKEN_CACHE");
+    builder.post_logout_redirect_uri = var("MSAL_POST_LOGOUT_REDIRECT_URI");
+    if let Some(scopes) = var("MSAL_DECLARED_SCOPES") {
+        builder.declared_scopes = Some(scopes.split_whitespace().map(str::to_owned).collect());
+    }
+    if let Some(scopes) = var("MSAL_SCOPES") {
+        builder.initial_scopes = scopes.split_whitespace().map(str::to_owned).collect();
+    }
+    if let Some(method) = var("MSAL_CLIENT_AUTH_METHOD") {
+        builder.client_auth_method = Some(match method.as_str() {
+            "client_secret_basic" => ClientAuthMethod::ClientSecretBasic,
+            "client_secret_post" => ClientAuthMethod::ClientSecretPost,
+            _ => {
+                return Err(ConfigError::Choice {
+                    setting: "MSAL_CLIENT_AUTH_METHOD",
+                    value: method,
+                    expected: "client_secret_basic, client_secret_post",
+                });
+            }
+        });
+    }
+    if let Some(mode) = var("MSAL_RESPONSE_MODE") {
+        builder.response_mode = match mode.as_str() {
+            "query" => ResponseMode::Query,
+            "form_post" => ResponseMode::FormPost,
+            _ => {
+                return Err(ConfigError::Choice {
+                    setting: "MSAL_RESPONSE_MODE",
+                    value: mode,
+                    expected: "query, form_post",
+                });
+            }
+        };
+    }
+    Ok(builder)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use crate::config::error::ConfigError;
+    use crate::config::settings::{MsalConfig, ResponseMode, TokenCacheSetting};
+    use crate::provider::credential::{ClientAuthMethod, CredentialSetting};
+    use crate::scope::set::ScopeSet;
+
+    fn env(pairs: &[(&str, &str)]) -> Result<MsalConfig, ConfigError> {
+        let vars: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        MsalConfig::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    const BASE: [(&str, &str); 4] = [
+        ("MSAL_AUTHORITY", "https://login.microsoftonline.com/common/v2.0"),
+        ("MSAL_CLIENT_ID", "11111111-2222-3333-4444-555555555555"),
+        ("MSAL_CLIENT_SECRET", "s3cret"),
+        ("MSAL_REDIRECT_URI", "https://app.example/auth/callback"),
+    ];
+
+    fn with(extra: &[(&'static str, &'static str)]) -> Result<MsalConfig, ConfigError> {
+        let mut pairs: Vec<_> = BASE.to_vec();
+        for (name, value) in extra {
+            pairs.retain(|(n, _)| n != name);
+            pairs.push((name, value));
+        }
+        env(&pairs)
+    }
+
+    #[test]
+    fn reads_the_contract_variables() {
+        let config = env(&BASE).unwrap();
+        assert!(config.authority.is_entra());
+        assert_eq!(config.callback_path(), "/auth/callback");
+        assert!(config.secure_cookies);
+        assert_eq!(config.post_logout_redirect_uri.as_str(), "https://app.example/");
+        assert_eq!(config.token_cache, TokenCacheSetting::Memory);
+        assert!(config.cookie_key.is_none());
+        // The secret never shows in Debug output.
+        assert!(!format!("{config:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn names_the_missing_variable() {
+        for name in ["MSAL_AUTHORITY", "MSAL_CLIENT_ID", "MSAL_CLIENT_SECRET", "MSAL_REDIRECT_URI"] {
+            let pairs: Vec<_> = BASE.iter().copied().filter(|(n, _)| *n != name).collect();
+            let error = env(&pairs).unwrap_err();
+            assert_eq!(error.to_string(), format!("{name} is required"));
+        }
+        let error = with(&[("MSAL_CLIENT_ID", "  ")]).unwrap_err();
+        assert_eq!(error.to_string(), "MSAL_CLIENT_ID is required");
+    }
+
+    #[test]
+    fn explains_bad_values() {
+        let cases: [(&str, &str, &str); 10] = [
+            (
+                "MSAL_AUTHORITY",
+                "login.microsoftonline.com/common",
+                "MSAL_AUTHORITY: \"login.microsoftonline.com/common\" is not a URL",
+            ),
+            ("MSAL_AUTHORITY", "http://idp.example", "MSAL_AUTHORITY: \"http://idp.example\" must use https"),
+            (
+                "MSAL_REDIRECT_URI",
+                "http://app.example/cb",
+                "MSAL_REDIRECT_URI: \"http://app.example/cb\" must be https",
+            ),
+            (
+                "MSAL_REDIRECT_URI",
+                "https://app.example/cb#x",
+                "MSAL_REDIRECT_URI: \"https://app.example/cb#x\" must be https",
+            ),
+            ("MSAL_REDIRECT_URI", "/auth/callback", "MSAL_REDIRECT_URI: \"/auth/callback\" is not an absolute URL"),
+            (
+                "MSAL_REDIRECT_URI",
+                "https://app.example/auth/signin",
+                "MSAL_REDIRECT_URI: the callback path \"/auth/signin\" is taken",
+            ),
+            ("MSAL_COOKIE_KEY", "not base64!", "MSAL_COOKIE_KEY is not valid base64"),
+            ("MSAL_COOKIE_KEY", "c2hvcnQ=", "MSAL_COOKIE_KEY must decode to 64 bytes, found 5"),
+            (
+                "MSAL_TOKEN_CACHE",
+                "redis://127.0.0.1:6379",
+                "MSAL_TOKEN_CACHE=\"redis://127.0.0.1:6379\": only the in-memory",
+            ),
+            ("MSAL_SCOPES", "Mail.Read openid", "MSAL_SCOPES: `openid` is always requested by the runtime"),
+        ];
+        for (name, value, expected) in cases {
+            let error = with(&[(name, value)]).unwrap_err().to_string();
+            assert!(error.starts_with(expected), "{name}={value:?}: {error}");
+        }
+        let error = with(&[("MSAL_RESPONSE_MODE", "fragment")]).unwrap_err().to_string();
+        assert_eq!(error, "MSAL_RESPONSE_MODE: \"fragment\" is not one of query, form_post");
+    }
+
+    #[test]
+    fn loopback_http_is_development_and_gets_plain_cookies() {
+        let config = with(&[
+            ("MSAL_AUTHORITY", "http://127.0.0.1:4000"),
+            ("MSAL_REDIRECT_URI", "http://127.0.0.1:3000/auth/callback"),
+            (
+                "MSAL_COOKIE_KEY",
+                "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw==",
+            ),
+            ("MSAL_SCOPES", "Mail.Read  Mail.Send"),
+            ("MSAL_RESPONSE_MODE", "form_post"),
+            ("MSAL_CLIENT_AUTH_METHOD", "client_secret_post"),
+        ])
+        .unwrap();
+        assert!(!config.secure_cookies);
+        assert!(config.cookie_key.is_some());
+        assert_eq!(config.initial_scopes, ScopeSet::parse("Mail.Read Mail.Send").unwrap());
+        assert_eq!(config.response_mode, ResponseMode::FormPost);
+        assert!(matches!(
+            config.credential,
+            CredentialSetting::Secret { method: Some(ClientAuthMethod::ClientSecretPost), .. }
+        ));
+    }
+}

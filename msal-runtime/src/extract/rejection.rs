@@ -1,0 +1,201 @@
+//! The rejections of the extractors: what went wrong, as data an app can match on and render its own way.
+//! Each renders the runtime's default answer through [`IntoResponse`]: a redirect to the provider, a 401 a
+//! script can act on, or an error page (HTML for pages, JSON for scripts).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Json;
+use axum::response::{IntoResponse, Response};
+use http::header::RETRY_AFTER;
+use http::{HeaderValue, StatusCode};
+use serde_json::json;
+
+use crate::acquire::error::{InteractionReason, InvalidResponse};
+use crate::cache::store::StoreError;
+use crate::config::routes::SIGN_IN_PATH;
+use crate::extract::interaction::Interaction;
+use crate::extract::request_kind::RequestKind;
+use crate::provider::token_endpoint::ProviderError;
+use crate::scope::set::{ScopeError, ScopeSet};
+use crate::web::error_page::error_page;
+
+/// Why there is no [`SignedInUser`](crate::SignedInUser). By default: 401 with JSON
+/// `{"error": "not_signed_in", "sign_in_url": "/auth/signin"}`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignedInUserRejection {
+    /// No session, or it expired.
+    #[error("not signed in")]
+    NotSignedIn,
+}
+
+impl IntoResponse for SignedInUserRejection {
+    fn into_response(self) -> Response {
+        match self {
+            SignedInUserRejection::NotSignedIn => {
+                (StatusCode::UNAUTHORIZED, Json(json!({ "error": "not_signed_in", "sign_in_url": SIGN_IN_PATH })))
+                    .into_response()
+            }
+        }
+    }
+}
+
+/// Why a request got no token from [`AccessTokenFor`](crate::AccessTokenFor) (or a `#[requires_scopes]`
+/// handler). Return it from the handler for the default answer, or match on it and answer your own way.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AccessTokenForRejection {
+    /// Nobody is signed in. By default the user is sent to sign in (a `fetch()` gets a 401 with the URL).
+    #[error("sign-in required")]
+    SignInRequired(Interaction),
+    /// The user must interact with the provider: consent, sign in again, or satisfy a claims challenge. By
+    /// default they are sent there (a `fetch()` gets a 401 with the consent URL).
+    #[error("interaction required: {}", .0.reason().map(|reason| reason.to_string()).unwrap_or_default())]
+    InteractionRequired(Interaction),
+    /// The user was just sent to the provider for these scopes and still cannot get a token: sending them
+    /// again would loop. By default: 403 (permission not granted) or 503 (the sign-in was not kept).
+    #[error("interaction did not provide the token ({reason})")]
+    InteractionDidNotHelp {
+        /// How the request was made.
+        request_kind: RequestKind,
+        /// The scopes the request needs.
+        scopes: ScopeSet,
+        /// Why interaction is still required.
+        reason: InteractionReason,
+    },
+    /// The provider is throttling or failing. By default: 503 with `Retry-After` when the provider said.
+    #[error("the identity provider is unavailable")]
+    ProviderUnavailable {
+        /// How the request was made.
+        request_kind: RequestKind,
+        /// How long the provider asked to wait, when it said.
+        retry_after: Option<Duration>,
+    },
+    /// The provider refused the app's request for a reason the user cannot fix (the app's registration or
+    /// configuration). By default: 500.
+    #[error("the identity provider refused the app's request: {}", .error.error)]
+    ProviderRefused {
+        /// How the request was made.
+        request_kind: RequestKind,
+        /// The provider's error response.
+        error: Arc<ProviderError>,
+    },
+    /// The provider's answer was unusable. By default: 502.
+    #[error("the identity provider's answer was unusable: {error}")]
+    InvalidProviderResponse {
+        /// How the request was made.
+        request_kind: RequestKind,
+        /// What was wrong with it.
+        error: Arc<InvalidResponse>,
+    },
+    /// The token cache store failed. By default: 503.
+    #[error("the token cache is unavailable: {error}")]
+    CacheUnavailable {
+        /// How the request was made.
+        request_kind: RequestKind,
+        /// The store's error.
+        error: Arc<StoreError>,
+    },
+    /// A [`RequiredScopes`](crate::RequiredScopes) implementation lists an invalid scope: a programming
+    /// error, answered 500.
+    #[error("a RequiredScopes implementation lists an invalid scope: {0}")]
+    InvalidScopes(ScopeError),
+}
+
+impl AccessTokenForRejection {
+    /// The interaction the user needs, for the two rejections that send them to the provider.
+    pub fn interaction(&self) -> Option<&Interaction> {
+        match self {
+            AccessTokenForRejection::SignInRequired(interaction)
+            | AccessTokenForRejection::InteractionRequired(interaction) => Some(interaction),
+            _ => None,
+        }
+    }
+
+    /// How the request was made (unknown only for [`InvalidScopes`](Self::InvalidScopes), which is found
+    /// before the request is looked at).
+    pub fn request_kind(&self) -> Option<RequestKind> {
+        match self {
+            AccessTokenForRejection::SignInRequired(interaction)
+            | AccessTokenForRejection::InteractionRequired(interaction) => Some(interaction.request_kind()),
+            AccessTokenForRejection::InteractionDidNotHelp { request_kind, .. }
+            | AccessTokenForRejection::ProviderUnavailable { request_kind, .. }
+            | AccessTokenForRejection::ProviderRefused { request_kind, .. }
+            | AccessTokenForRejection::InvalidProviderResponse { request_kind, .. }
+            | AccessTokenForRejection::CacheUnavailable { request_kind, .. } => Some(*request_kind),
+            AccessTokenForRejection::InvalidScopes(_) => None,
+        }
+    }
+}
+
+impl IntoResponse for AccessTokenForRejection {
+    fn into_response(self) -> Response {
+        let (request_kind, status, title, message) = match self {
+            AccessTokenForRejection::SignInRequired(interaction)
+            | AccessTokenForRejection::InteractionRequired(interaction) => return interaction.into_response(),
+            AccessTokenForRejection::InteractionDidNotHelp { request_kind, scopes, reason } => match reason {
+                InteractionReason::NoCachedTokens => (
+                    request_kind,
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Your sign-in could not be kept",
+                    "You signed in, but the app could not keep your sign-in. Please try again later.".to_owned(),
+                ),
+                _ => (
+                    request_kind,
+                    StatusCode::FORBIDDEN,
+                    "Permission not granted",
+                    format!(
+                        "The app still lacks permission for {} after you were asked. An administrator may need to \
+                         grant it.",
+                        scopes.to_scope_string()
+                    ),
+                ),
+            },
+            AccessTokenForRejection::ProviderUnavailable { request_kind, retry_after } => {
+                let mut response = failure(
+                    request_kind,
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "The identity provider is unavailable",
+                    "The sign-in service did not answer. Please try again in a moment.",
+                );
+                if let Some(wait) = retry_after {
+                    let seconds = wait.as_secs().max(1).to_string();
+                    response.headers_mut().insert(RETRY_AFTER, HeaderValue::from_str(&seconds).expect("digits"));
+                }
+                return response;
+            }
+            AccessTokenForRejection::ProviderRefused { request_kind, error } => (
+                request_kind,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The app is misconfigured",
+                format!("The identity provider refused the app's token request ({}).", error.error),
+            ),
+            AccessTokenForRejection::InvalidProviderResponse { request_kind, error } => (
+                request_kind,
+                StatusCode::BAD_GATEWAY,
+                "The identity provider's answer was unusable",
+                format!("The identity provider sent an unusable response: {error}."),
+            ),
+            AccessTokenForRejection::CacheUnavailable { request_kind, error } => (
+                request_kind,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Your session is temporarily unavailable",
+                format!("{error}. Please try again in a moment."),
+            ),
+            AccessTokenForRejection::InvalidScopes(_) => {
+                let message = "a RequiredScopes implementation lists an invalid scope";
+                return (StatusCode::INTERNAL_SERVER_ERROR, message).into_response();
+            }
+        };
+        failure(request_kind, status, title, &message)
+    }
+}
+
+/// An error as a page for the browser or as JSON for scripts.
+fn failure(request_kind: RequestKind, status: StatusCode, title: &str, message: &str) -> Response {
+    match request_kind {
+        RequestKind::Fetch => (status, Json(json!({ "error": title, "message": message }))).into_response(),
+        _ => error_page(status, title, message, Some(("/", "Home"))),
+    }
+}

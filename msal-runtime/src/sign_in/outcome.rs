@@ -1,0 +1,117 @@
+//! How a sign-in ended, and the answer every copy of its callback gets: the first request and each duplicate
+//! alike end where the sign-in ended (SECURITY.md §6–§8).
+
+use std::sync::Arc;
+
+use axum::response::{IntoResponse, Response};
+use http::header::{CACHE_CONTROL, LOCATION, REFERRER_POLICY, SET_COOKIE};
+use http::{HeaderValue, StatusCode};
+
+use crate::cache::store::StoreError;
+use crate::config::routes::SIGN_IN_PATH;
+use crate::provider::account::AccountError;
+use crate::provider::authority::IssuerMismatch;
+use crate::provider::id_token::IdTokenError;
+use crate::provider::token_endpoint::TokenError;
+use crate::session::sessions::Sessions;
+use crate::session::store::SessionId;
+use crate::sign_in::return_url::ReturnUrl;
+use crate::web::error_page::error_page;
+use crate::web::params::ParamsError;
+
+/// How a sign-in ended. Duplicates of its callback are answered with the same outcome.
+#[derive(Debug, Clone)]
+pub(crate) enum Outcome {
+    SignedIn { session: SessionId, return_url: ReturnUrl },
+    Rejected(CallbackRejection),
+}
+
+/// Why a callback did not sign the user in.
+#[derive(Debug, Clone, thiserror::Error)]
+pub(crate) enum CallbackRejection {
+    #[error("the sign-in response is malformed: {0}")]
+    Malformed(ParamsError),
+    #[error("the sign-in response has no state")]
+    MissingState,
+    #[error("this sign-in is unknown or has expired")]
+    UnknownState,
+    #[error("this sign-in was started in another browser, or this browser's cookies were cleared")]
+    WrongBrowser,
+    #[error("this sign-in was interrupted")]
+    Interrupted,
+    #[error("the sign-in response arrived by the wrong method")]
+    ResponseModeMismatch,
+    #[error("the sign-in response comes from an unexpected issuer: {0}")]
+    Issuer(IssuerMismatch),
+    #[error("the sign-in response does not name its issuer")]
+    MissingIssuer,
+    #[error("the identity provider reported {error}{}", .description.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
+    Provider { error: String, description: Option<String> },
+    #[error("the sign-in response has no authorization code")]
+    MissingCode,
+    #[error("{0}")]
+    TokenRequest(Arc<TokenError>),
+    #[error("the identity provider returned no ID token")]
+    MissingIdToken,
+    #[error("{0}")]
+    IdToken(#[from] IdTokenError),
+    #[error("{0}")]
+    Account(#[from] AccountError),
+    #[error("{0}")]
+    Cache(Arc<StoreError>),
+}
+
+impl CallbackRejection {
+    fn status(&self) -> StatusCode {
+        match self {
+            CallbackRejection::Provider { error, .. } if error == "access_denied" => StatusCode::FORBIDDEN,
+            CallbackRejection::TokenRequest(error) => match error.as_ref() {
+                TokenError::Rejected { .. } => StatusCode::BAD_REQUEST,
+                _ => StatusCode::BAD_GATEWAY,
+            },
+            CallbackRejection::Cache(_) | CallbackRejection::Interrupted => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    fn title(&self) -> &'static str {
+        match self {
+            CallbackRejection::Provider { error, .. } if error == "access_denied" => "Sign-in was cancelled",
+            CallbackRejection::TokenRequest(error) if !matches!(error.as_ref(), TokenError::Rejected { .. }) => {
+                "The identity provider is unavailable"
+            }
+            _ => "Sign-in failed",
+        }
+    }
+}
+
+/// The answer to a callback: the session cookie and a 303 to the return URL, or an error page.
+pub(crate) fn respond(sessions: &Sessions, outcome: Outcome) -> Response {
+    match outcome {
+        Outcome::SignedIn { session, return_url } => {
+            let cookie = sessions.cookie(&session);
+            let location =
+                HeaderValue::from_str(return_url.as_str()).expect("a validated return URL is a header value");
+            (
+                // 303, never 307: the browser must not re-POST a form_post body to the return URL (§8).
+                StatusCode::SEE_OTHER,
+                [
+                    (LOCATION, location),
+                    (SET_COOKIE, cookie),
+                    (REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
+                    (CACHE_CONTROL, HeaderValue::from_static("no-store")),
+                ],
+            )
+                .into_response()
+        }
+        Outcome::Rejected(rejection) => {
+            tracing::warn!(reason = %rejection, "sign-in rejected");
+            error_page(
+                rejection.status(),
+                rejection.title(),
+                &rejection.to_string(),
+                Some((SIGN_IN_PATH, "Sign in again")),
+            )
+        }
+    }
+}
