@@ -7,4 +7,4 @@ pub mod idp;
 
 pub use app::{AppListener, MAIL_API_AUDIENCE, TestApp};
 pub use browser::{AuthorizationResponse, Browser, location, set_cookies};
-pub use idp::TestIdp;
+pub use idp::{Fault, IdpSettings, TestIdp};

@@ -83,7 +83,10 @@ async fn a_handler_calling_two_resources_gets_a_token_for_each() {
     let app = app(|config| config).await;
     // Refresh tokens that cover every consented resource, as Entra's do (MSAL's model of one refresh
     // token), and access tokens that always need refreshing.
-    app.idp.settings(json!({ "refreshTokensCoverGrant": true, "accessTokenTtl": 1 })).await;
+    let settings = msal_tests::IdpSettings::new()
+        .refresh_tokens_cover_grant(true)
+        .access_token_ttl(std::time::Duration::from_secs(1));
+    app.idp.settings(settings).await;
     let browser = Browser::new();
     app.sign_in(&browser, "/", "alice").await;
 
@@ -106,7 +109,7 @@ async fn a_handler_calling_two_resources_gets_a_token_for_each() {
         assert_eq!(tokens["orders"], json!({ "aud": "api://orders-api", "scope": "api://orders-api/Orders.Read" }));
     }
     assert_eq!(app.idp.grants("refresh_token").await, 4);
-    assert_eq!(app.idp.counters().await["grantErrors"], json!({}));
+    assert_eq!(app.idp.grant_errors().await, json!({}));
 }
 
 #[tokio::test]

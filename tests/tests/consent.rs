@@ -1,7 +1,9 @@
 //! Incremental consent and re-authentication: what "interaction required" becomes for a page load, a
 //! `fetch()` and a form POST, and a lost cache partition that never sends the user round in a loop.
 
-use msal_tests::{Browser, TestApp, location};
+use std::time::Duration;
+
+use msal_tests::{Browser, IdpSettings, TestApp, location};
 use reqwest::StatusCode;
 use serde_json::Value;
 use url::Url;
@@ -184,7 +186,9 @@ async fn on_a_standard_provider_consent_keeps_the_scopes_already_granted() {
     let app = app_reading_mail().await;
     // Refresh tokens cover their own authorization request (standard OAuth); access tokens always need
     // refreshing, so every page below goes through the refresh token.
-    app.idp.settings(serde_json::json!({ "refreshTokensCoverGrant": false, "accessTokenTtl": 1 })).await;
+    app.idp
+        .settings(IdpSettings::new().refresh_tokens_cover_grant(false).access_token_ttl(Duration::from_secs(1)))
+        .await;
     let browser = Browser::new();
     app.sign_in(&browser, "/", "alice").await;
 
@@ -202,5 +206,5 @@ async fn on_a_standard_provider_consent_keeps_the_scopes_already_granted() {
         assert_eq!(browser.get(app.url(path)).await.status(), StatusCode::OK, "{path}");
     }
     assert_eq!(app.idp.requests("GET /auth").await, 0, "no further trip through the provider");
-    assert_eq!(app.idp.counters().await["grantErrors"], serde_json::json!({}));
+    assert_eq!(app.idp.grant_errors().await, serde_json::json!({}));
 }

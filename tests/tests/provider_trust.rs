@@ -3,19 +3,18 @@
 use std::time::Duration;
 
 use msal_runtime::{DiscoveryError, Msal, MsalError};
-use msal_tests::{AppListener, Browser};
+use msal_tests::{AppListener, Browser, IdpSettings};
 use reqwest::StatusCode;
-use serde_json::json;
 
 #[tokio::test]
 async fn a_key_published_after_start_up_is_fetched_once_when_first_seen() {
     let listener = AppListener::bind().await;
     let idp = listener.start_idp().await;
     // The app starts while the provider's signing key is not published yet.
-    idp.settings(json!({ "hiddenKids": ["rsa-1"] })).await;
+    idp.settings(IdpSettings::new().hidden_kids(&["rsa-1"])).await;
     let config = listener.config(&idp).jwks_min_refetch_interval(Duration::from_secs(3600));
     let app = listener.serve(idp, config).await;
-    app.idp.settings(json!({ "hiddenKids": [] })).await;
+    app.idp.settings(IdpSettings::new().hidden_kids(&[])).await;
     app.idp.reset().await;
 
     let browser = Browser::new();
@@ -31,7 +30,7 @@ async fn a_key_published_after_start_up_is_fetched_once_when_first_seen() {
 async fn unknown_keys_are_refetched_at_most_once_per_interval_and_rejected() {
     let listener = AppListener::bind().await;
     let idp = listener.start_idp().await;
-    idp.settings(json!({ "hiddenKids": ["rsa-1"] })).await;
+    idp.settings(IdpSettings::new().hidden_kids(&["rsa-1"])).await;
     let config = listener.config(&idp).jwks_min_refetch_interval(Duration::from_secs(3600));
     let app = listener.serve(idp, config).await;
     app.idp.reset().await;

@@ -7,7 +7,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use futures::future::join_all;
 use msal_runtime::{AcquireError, ScopeSet};
-use msal_tests::{Browser, TestApp};
+use msal_tests::{Browser, Fault, IdpSettings, TestApp};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -46,10 +46,10 @@ async fn a_second_request_within_the_tokens_life_makes_no_provider_call() {
 async fn thirty_concurrent_requests_with_expiring_tokens_make_one_refresh_and_keep_the_grant() {
     let app = app_reading_mail().await;
     // Sign in with an access token that expires inside the 5-minute buffer; refreshes give long-lived ones.
-    app.idp.settings(json!({ "accessTokenTtl": 120, "rotateRefreshToken": true })).await;
+    app.idp.settings(IdpSettings::new().access_token_ttl(Duration::from_secs(120)).rotate_refresh_token(true)).await;
     let browser = Browser::new();
     app.sign_in(&browser, "/", "alice").await;
-    app.idp.settings(json!({ "accessTokenTtl": 3600 })).await;
+    app.idp.settings(IdpSettings::new().access_token_ttl(Duration::from_secs(3600))).await;
     let first_refresh_token = entries(&app.cached_tokens(&browser).await.unwrap(), "RefreshToken")[0]["secret"].clone();
 
     let responses = join_all((0..30).map(|_| browser.get(app.url("/mail")))).await;
@@ -58,7 +58,7 @@ async fn thirty_concurrent_requests_with_expiring_tokens_make_one_refresh_and_ke
         assert_eq!(response.status(), StatusCode::OK);
     }
     assert_eq!(app.idp.grants("refresh_token").await, 1, "one refresh served all thirty");
-    assert_eq!(app.idp.counters().await["grantErrors"], json!({}));
+    assert_eq!(app.idp.grant_errors().await, json!({}));
 
     // The refresh token was rotated and the new one stored: it still works at the provider, so the grant
     // was not revoked by a reused refresh token.
@@ -78,10 +78,10 @@ async fn thirty_concurrent_requests_with_expiring_tokens_make_one_refresh_and_ke
 #[tokio::test]
 async fn a_provider_outage_during_refresh_serves_the_still_valid_token() {
     let app = app_reading_mail().await;
-    app.idp.settings(json!({ "accessTokenTtl": 120 })).await;
+    app.idp.settings(IdpSettings::new().access_token_ttl(Duration::from_secs(120))).await;
     let browser = Browser::new();
     app.sign_in(&browser, "/", "alice").await;
-    app.idp.fault(json!({ "route": "POST /token", "status": 503, "retryAfter": 1, "count": 2 })).await;
+    app.idp.fault(Fault::on("POST /token").status(503).retry_after(Duration::from_secs(1)).times(2)).await;
 
     // The cached token is inside the 5-minute buffer but not expired: better than an error page.
     let inbox = browser.get(app.url("/mail")).await;
@@ -92,12 +92,12 @@ async fn a_provider_outage_during_refresh_serves_the_still_valid_token() {
 #[tokio::test]
 async fn a_provider_outage_without_a_valid_token_is_a_clear_error_then_service_resumes() {
     let app = app_reading_mail().await;
-    app.idp.settings(json!({ "accessTokenTtl": 1 })).await;
+    app.idp.settings(IdpSettings::new().access_token_ttl(Duration::from_secs(1))).await;
     let browser = Browser::new();
     app.sign_in(&browser, "/", "alice").await;
-    app.idp.settings(json!({ "accessTokenTtl": 3600 })).await;
+    app.idp.settings(IdpSettings::new().access_token_ttl(Duration::from_secs(3600))).await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    app.idp.fault(json!({ "route": "POST /token", "status": 503, "retryAfter": 1, "count": 2 })).await;
+    app.idp.fault(Fault::on("POST /token").status(503).retry_after(Duration::from_secs(1)).times(2)).await;
 
     let page = browser.get(app.url("/mail")).await;
     assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);
@@ -182,12 +182,12 @@ async fn concurrent_users_never_see_each_others_tokens() {
 #[tokio::test]
 async fn an_oversized_provider_response_is_refused_not_read_whole() {
     let app = app_reading_mail().await;
-    app.idp.settings(json!({ "accessTokenTtl": 1 })).await;
+    app.idp.settings(IdpSettings::new().access_token_ttl(Duration::from_secs(1))).await;
     let browser = Browser::new();
     app.sign_in(&browser, "/", "alice").await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
     // 2 MiB from the token endpoint, twice (the refresh and its retry would both get it).
-    app.idp.fault(json!({ "route": "POST /token", "bodyBytes": 2 * 1024 * 1024, "count": 2 })).await;
+    app.idp.fault(Fault::on("POST /token").padded_body(2 * 1024 * 1024).times(2)).await;
 
     let page = browser.get(app.url("/mail")).await;
     assert_eq!(
@@ -202,12 +202,12 @@ async fn an_oversized_provider_response_is_refused_not_read_whole() {
 async fn a_provider_that_does_not_answer_is_given_up_on_after_the_timeout() {
     let app =
         TestApp::start_with(|config| config.initial_scopes(["Mail.Read"]).http_timeout(Duration::from_secs(1))).await;
-    app.idp.settings(json!({ "accessTokenTtl": 1 })).await;
+    app.idp.settings(IdpSettings::new().access_token_ttl(Duration::from_secs(1))).await;
     let browser = Browser::new();
     app.sign_in(&browser, "/", "alice").await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
     // The provider stalls for 30 s; with a 1 s timeout the request must come back long before.
-    app.idp.fault(json!({ "route": "POST /token", "delayMs": 30_000, "count": 1 })).await;
+    app.idp.fault(Fault::on("POST /token").delay(Duration::from_secs(30)).times(1)).await;
 
     let started = std::time::Instant::now();
     let page = browser.get(app.url("/mail")).await;
