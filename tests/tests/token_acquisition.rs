@@ -3,29 +3,11 @@
 
 use std::time::Duration;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use futures::future::join_all;
 use msal_runtime::{AcquireError, ScopeSet};
-use msal_tests::{Browser, Fault, IdpSettings, TestApp};
+use msal_tests::{Browser, Fault, IdpSettings, TestApp, app_reading_mail, cache_entries, form_fields, jwt_claims};
 use reqwest::StatusCode;
-use serde_json::{Value, json};
-
-/// An app whose users are asked for `Mail.Read` at sign-in.
-async fn app_reading_mail() -> TestApp {
-    TestApp::start_with(|config| config.initial_scopes(["Mail.Read"])).await
-}
-
-/// The cached entries of one kind (`"AccessToken"`, `"RefreshToken"`, …).
-fn entries(tokens: &Value, kind: &str) -> Vec<Value> {
-    tokens[kind].as_object().map(|entries| entries.values().cloned().collect()).unwrap_or_default()
-}
-
-/// The claims of a JWT, unverified (the test only reads what the provider issued).
-fn jwt_claims(token: &str) -> Value {
-    let payload = token.split('.').nth(1).expect("a JWT");
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
-}
+use serde_json::json;
 
 #[tokio::test]
 async fn a_second_request_within_the_tokens_life_makes_no_provider_call() {
@@ -50,7 +32,8 @@ async fn thirty_concurrent_requests_with_expiring_tokens_make_one_refresh_and_ke
     let browser = Browser::new();
     app.sign_in(&browser, "/", "alice").await;
     app.idp.settings(IdpSettings::new().access_token_ttl(Duration::from_secs(3600))).await;
-    let first_refresh_token = entries(&app.cached_tokens(&browser).await.unwrap(), "RefreshToken")[0]["secret"].clone();
+    let first_refresh_token =
+        cache_entries(&app.cached_tokens(&browser).await.unwrap(), "RefreshToken")[0]["secret"].clone();
 
     let responses = join_all((0..30).map(|_| browser.get(app.url("/mail")))).await;
 
@@ -63,7 +46,7 @@ async fn thirty_concurrent_requests_with_expiring_tokens_make_one_refresh_and_ke
     // The refresh token was rotated and the new one stored: it still works at the provider, so the grant
     // was not revoked by a reused refresh token.
     let tokens = app.cached_tokens(&browser).await.unwrap();
-    let refresh_token = entries(&tokens, "RefreshToken")[0]["secret"].as_str().unwrap().to_owned();
+    let refresh_token = cache_entries(&tokens, "RefreshToken")[0]["secret"].as_str().unwrap().to_owned();
     assert_ne!(json!(refresh_token), first_refresh_token, "rotated");
     let response = reqwest::Client::new()
         .post(format!("{}/token", app.idp.issuer))
@@ -133,7 +116,7 @@ async fn a_missing_consent_is_not_asked_of_the_provider_again_and_again() {
 
 #[tokio::test]
 async fn concurrent_users_never_see_each_others_tokens() {
-    let app = TestApp::start_with(|config| config.initial_scopes(["Mail.Read"])).await;
+    let app = app_reading_mail().await;
     let users = ["alice", "bob", "carol"];
     let browsers: Vec<Browser> = users.iter().map(|_| Browser::new()).collect();
     for (user, browser) in users.iter().zip(&browsers) {
@@ -150,9 +133,7 @@ async fn concurrent_users_never_see_each_others_tokens() {
         for (user, browser) in users.iter().zip(&browsers) {
             let app = &app;
             rounds.push(async move {
-                let form =
-                    [("to", user.to_string()), ("subject", format!("{user}-{round}")), ("body", "hi".to_owned())];
-                let form: Vec<(String, String)> = form.into_iter().map(|(n, v)| (n.to_owned(), v)).collect();
+                let form = form_fields(&[("to", *user), ("subject", &format!("{user}-{round}")), ("body", "hi")]);
                 let sent = browser.post_form(app.url("/mail/send"), &form, &[]).await;
                 assert_eq!(sent.status(), StatusCode::SEE_OTHER, "{user}");
                 let inbox = browser.get(app.url("/mail")).await.text().await.unwrap();
@@ -170,7 +151,7 @@ async fn concurrent_users_never_see_each_others_tokens() {
     // Each partition holds only its user's tokens.
     for (user, browser) in users.iter().zip(&browsers) {
         let tokens = app.cached_tokens(browser).await.unwrap();
-        for access_token in entries(&tokens, "AccessToken") {
+        for access_token in cache_entries(&tokens, "AccessToken") {
             let secret = access_token["secret"].as_str().unwrap();
             if secret.contains('.') {
                 assert_eq!(jwt_claims(secret)["sub"], *user);
