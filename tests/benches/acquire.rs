@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use futures::future::join_all;
 use msal_runtime::{HomeAccountId, ScopeSet};
-use msal_tests::{Browser, TestApp};
+use msal_tests::{Browser, IdpSettings, TestApp, app_reading_mail};
 use serde_json::{Map, json};
 use tokio::runtime::Runtime;
 
@@ -95,9 +95,11 @@ fn refresh_storm(c: &mut Criterion) {
     let runtime = runtime();
     let users = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"];
     let (app, accounts) = runtime.block_on(async {
-        let app = TestApp::start_with(|config| config.initial_scopes(["Mail.Read"])).await;
+        let app = app_reading_mail().await;
         // Access tokens that always fall inside the 5-minute buffer: every storm must refresh.
-        app.idp.settings(json!({ "accessTokenTtl": 120, "rotateRefreshToken": true })).await;
+        app.idp
+            .settings(IdpSettings::new().access_token_ttl(Duration::from_secs(120)).rotate_refresh_token(true))
+            .await;
         let mut accounts = Vec::new();
         for user in users {
             let browser = Browser::new();

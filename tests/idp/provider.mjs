@@ -10,7 +10,8 @@
 //   IDP_JWT_CLIENT_JWKS             public JWKS of the `mail-app-jwt` client (private_key_jwt); optional
 //
 // Test control (loopback only, for the harness): GET /__test/counters, POST /__test/reset,
-// POST /__test/settings {...}, POST /__test/faults {...}. See `control` below.
+// POST /__test/settings {...}, POST /__test/faults {...}. See `control` below; unknown or mistyped keys are
+// refused with a 400 that names them (SETTINGS and FAULT list what is accepted).
 import { createServer } from 'node:http';
 import { generateKeyPairSync } from 'node:crypto';
 import Provider, { errors } from 'oidc-provider';
@@ -191,6 +192,50 @@ const configuration = {
   },
 };
 
+// What the test control endpoints accept, key by key: a check and what it expects (for the refusal's text).
+// Anything else is refused, so that a misspelled or mistyped key fails the test that sent it instead of
+// silently changing nothing.
+const wholeAbove = (min) => (value) => Number.isInteger(value) && value >= min;
+const isBoolean = (value) => typeof value === 'boolean';
+const SETTINGS = {
+  accessTokenTtl: [wholeAbove(1), 'whole seconds, 1 or more'],
+  refreshTokenTtl: [wholeAbove(1), 'whole seconds, 1 or more'],
+  rotateRefreshToken: [isBoolean, 'true or false'],
+  hiddenKids: [(value) => Array.isArray(value) && value.every((kid) => typeof kid === 'string'), 'an array of kids (strings)'],
+  refreshTokensCoverGrant: [isBoolean, 'true or false'],
+};
+const FAULT = {
+  route: [(value) => typeof value === 'string' && /^[A-Z]+ \/\S*$/.test(value), 'a route as counted, such as "POST /token"'],
+  status: [(value) => Number.isInteger(value) && value >= 100 && value <= 599, 'an HTTP status, 100 to 599'],
+  retryAfter: [wholeAbove(0), 'whole seconds, 0 or more'],
+  count: [wholeAbove(1), 'a whole number of requests, 1 or more'],
+  delayMs: [wholeAbove(0), 'whole milliseconds, 0 or more'],
+  bodyBytes: [wholeAbove(0), 'a whole number of bytes, 0 or more'],
+};
+
+// Why `body` does not fit `schema` (null when it does): the body of the 400, naming every key at fault.
+function refusal(what, schema, body, required = []) {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    return { error: `${what}: the body must be a JSON object` };
+  }
+  const keys = Object.keys(body);
+  const unknownKeys = keys.filter((key) => !Object.hasOwn(schema, key));
+  const invalidKeys = keys.filter((key) => Object.hasOwn(schema, key) && !schema[key][0](body[key]));
+  const missingKeys = required.filter((key) => !Object.hasOwn(body, key));
+  if (unknownKeys.length + invalidKeys.length + missingKeys.length === 0) return null;
+  const problems = [
+    ...unknownKeys.map((key) => `unknown key "${key}"`),
+    ...invalidKeys.map((key) => `"${key}" must be ${schema[key][1]}, not ${JSON.stringify(body[key])}`),
+    ...missingKeys.map((key) => `"${key}" is missing`),
+  ];
+  return {
+    error: `${what}: ${problems.join('; ')} (known keys: ${Object.keys(schema).join(', ')})`,
+    unknownKeys,
+    invalidKeys,
+    missingKeys,
+  };
+}
+
 async function readJson(req) {
   let raw = '';
   for await (const chunk of req) raw += chunk;
@@ -211,12 +256,22 @@ async function control(req, res) {
       counters = { requests: {}, grants: {}, grantErrors: {} };
       faults = {};
       return reply(200, {});
-    case 'POST /__test/settings':
-      Object.assign(settings, await readJson(req));
+    case 'POST /__test/settings': {
+      // Checked whole before any of it applies: a refused request changes nothing.
+      const changes = await readJson(req);
+      const refused = refusal('settings refused', SETTINGS, changes);
+      if (refused) return reply(400, refused);
+      Object.assign(settings, changes);
       return reply(200, settings);
+    }
     case 'POST /__test/faults': {
       // { "route": "POST /token", "status": 503, "retryAfter": 2, "count": 3, "delayMs": 0, "bodyBytes": 0 }
       const f = await readJson(req);
+      const refused = refusal('fault refused', FAULT, f, ['route'])
+        ?? (f.status || f.delayMs || f.bodyBytes ? null : {
+          error: `fault refused: it does nothing without "status", "delayMs" or "bodyBytes" (got ${JSON.stringify(f)})`,
+        });
+      if (refused) return reply(400, refused);
       faults[f.route] = {
         status: f.status, retryAfter: f.retryAfter, remaining: f.count ?? 1, delayMs: f.delayMs || 0, bodyBytes: f.bodyBytes || 0,
       };

@@ -202,6 +202,16 @@ pub fn location(response: &Response) -> &str {
         .unwrap()
 }
 
+/// The first value of query parameter `name` in an absolute `url`.
+pub fn query_param(url: &str, name: &str) -> Option<String> {
+    Url::parse(url).unwrap().query_pairs().find(|(n, _)| n == name).map(|(_, value)| value.into_owned())
+}
+
+/// Form fields for [`Browser::post_form`], from string pairs.
+pub fn form_fields(fields: &[(&str, &str)]) -> Vec<(String, String)> {
+    fields.iter().map(|(name, value)| ((*name).to_owned(), (*value).to_owned())).collect()
+}
+
 /// Every `Set-Cookie` header of a response.
 pub fn set_cookies(response: &Response) -> Vec<String> {
     response.headers().get_all(SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_owned()).collect()

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -92,15 +93,33 @@ impl TestIdp {
         })
     }
 
-    async fn control(&self, path: &str, body: Option<Value>) -> Value {
+    /// The status and JSON answer of a test control route (`None`: a GET), whatever they are.
+    async fn exchange(&self, path: &str, body: Option<&Value>) -> (StatusCode, Value) {
         let url = format!("{}/__test/{path}", self.issuer);
         let request = match body {
-            Some(body) => self.http.post(url).json(&body),
+            Some(body) => self.http.post(url).json(body),
             None => self.http.get(url),
         };
         let response = request.send().await.expect("test control request");
-        assert!(response.status().is_success(), "test control {path}: {}", response.status());
-        response.json().await.unwrap()
+        let status = response.status();
+        let text = response.text().await.expect("test control answer");
+        // A body that is not JSON is kept as text, so that it still reaches the panic message.
+        let answer = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, answer)
+    }
+
+    async fn control(&self, path: &str, body: Option<&Value>) -> Value {
+        let (status, answer) = self.exchange(path, body).await;
+        assert!(status.is_success(), "test control {path} answered {status}: {answer}");
+        answer
+    }
+
+    /// Posts `body` as it is to `/__test/{path}` and returns the answer without judging it: for the tests of
+    /// the control endpoints' own refusals. Everything else goes through [`settings`](Self::settings) and
+    /// [`fault`](Self::fault), which cannot misspell a key.
+    #[doc(hidden)]
+    pub async fn post_unchecked(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.exchange(path, Some(&body)).await
     }
 
     /// Requests per endpoint (`"POST /token"`), successful grants per type and failed grants.
@@ -118,18 +137,190 @@ impl TestIdp {
         self.counters().await["grants"][grant_type].as_u64().unwrap_or(0)
     }
 
-    /// Changes provider settings (`accessTokenTtl`, `rotateRefreshToken`, `hiddenKids`, …).
-    pub async fn settings(&self, settings: Value) -> Value {
-        self.control("settings", Some(settings)).await
+    /// Failed grants counted by `"<grant_type>:<error>"`, `{}` when none failed (a refresh token redeemed
+    /// twice, which makes the provider revoke the grant, shows up here).
+    pub async fn grant_errors(&self) -> Value {
+        self.counters().await["grantErrors"].take()
     }
 
-    /// Injects a fault: `{"route": "POST /token", "status": 503, "retryAfter": 2, "count": 1, "delayMs": 0}`.
-    pub async fn fault(&self, fault: Value) {
-        self.control("faults", Some(fault)).await;
+    /// Changes the provider's settings; those `settings` leaves unset keep their value. Panics with the
+    /// provider's reason if it refuses them.
+    pub async fn settings(&self, settings: IdpSettings) {
+        self.control("settings", Some(&settings.to_json())).await;
+    }
+
+    /// Injects `fault`, replacing any earlier one on its route. Panics with the provider's reason if it
+    /// refuses it.
+    pub async fn fault(&self, fault: Fault) {
+        self.control("faults", Some(&fault.to_json())).await;
     }
 
     /// Clears counters and faults.
     pub async fn reset(&self) {
-        self.control("reset", Some(json!({}))).await;
+        self.control("reset", Some(&json!({}))).await;
     }
+}
+
+/// Provider settings to change (`POST /__test/settings`), built up from [`IdpSettings::new`]; what is left
+/// unset keeps its current value. They apply to what the provider issues from then on.
+///
+/// ```no_run
+/// # async fn example(idp: &msal_tests::TestIdp) {
+/// use std::time::Duration;
+/// use msal_tests::IdpSettings;
+///
+/// idp.settings(IdpSettings::new().access_token_ttl(Duration::from_secs(120)).rotate_refresh_token(true)).await;
+/// # }
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[must_use]
+pub struct IdpSettings {
+    access_token_ttl: Option<Duration>,
+    refresh_token_ttl: Option<Duration>,
+    rotate_refresh_token: Option<bool>,
+    hidden_kids: Option<Vec<String>>,
+    refresh_tokens_cover_grant: Option<bool>,
+}
+
+impl IdpSettings {
+    /// No change yet.
+    pub fn new() -> IdpSettings {
+        IdpSettings::default()
+    }
+
+    /// The lifetime of access tokens, in whole seconds (provider default: one hour).
+    pub fn access_token_ttl(mut self, ttl: Duration) -> IdpSettings {
+        self.access_token_ttl = Some(ttl);
+        self
+    }
+
+    /// The lifetime of refresh tokens, in whole seconds (provider default: 14 days).
+    pub fn refresh_token_ttl(mut self, ttl: Duration) -> IdpSettings {
+        self.refresh_token_ttl = Some(ttl);
+        self
+    }
+
+    /// Whether redeeming a refresh token spends it and returns a new one (provider default: yes).
+    pub fn rotate_refresh_token(mut self, rotate: bool) -> IdpSettings {
+        self.rotate_refresh_token = Some(rotate);
+        self
+    }
+
+    /// Signing keys left out of the published JWKS, by kid (`rsa-1` signs the ID tokens); none by default,
+    /// and `&[]` publishes them all again.
+    pub fn hidden_kids(mut self, kids: &[&str]) -> IdpSettings {
+        self.hidden_kids = Some(kids.iter().map(|kid| (*kid).to_owned()).collect());
+        self
+    }
+
+    /// `true`: a refresh token covers everything the user consented to, for every resource, as Entra's do.
+    /// `false` (the provider default): it covers the scopes of its own authorization request, as in standard
+    /// OAuth.
+    pub fn refresh_tokens_cover_grant(mut self, cover: bool) -> IdpSettings {
+        self.refresh_tokens_cover_grant = Some(cover);
+        self
+    }
+
+    /// The request body, with the provider's names (`tests/idp/provider.mjs`, `SETTINGS`).
+    fn to_json(&self) -> Value {
+        set_keys([
+            ("accessTokenTtl", self.access_token_ttl.map(|ttl| json!(whole_seconds("accessTokenTtl", ttl)))),
+            ("refreshTokenTtl", self.refresh_token_ttl.map(|ttl| json!(whole_seconds("refreshTokenTtl", ttl)))),
+            ("rotateRefreshToken", self.rotate_refresh_token.map(Value::Bool)),
+            ("hiddenKids", self.hidden_kids.as_ref().map(|kids| json!(kids))),
+            ("refreshTokensCoverGrant", self.refresh_tokens_cover_grant.map(Value::Bool)),
+        ])
+    }
+}
+
+/// A fault the provider injects into the next requests of one route (`POST /__test/faults`), until
+/// [`TestIdp::reset`] or until it has hit [`times`](Fault::times) requests. It must do something: answer
+/// with a [`status`](Fault::status), [`delay`](Fault::delay) or send a [`padded_body`](Fault::padded_body)
+/// (the provider refuses a fault that does nothing).
+///
+/// ```no_run
+/// # async fn example(idp: &msal_tests::TestIdp) {
+/// use std::time::Duration;
+/// use msal_tests::Fault;
+///
+/// idp.fault(Fault::on("POST /token").status(503).retry_after(Duration::from_secs(1)).times(2)).await;
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub struct Fault {
+    route: String,
+    status: Option<u16>,
+    retry_after: Option<Duration>,
+    times: Option<u32>,
+    delay: Option<Duration>,
+    padded_body: Option<usize>,
+}
+
+impl Fault {
+    /// A fault on `route`, named as the provider counts requests and as [`TestIdp::requests`] takes it:
+    /// `"POST /token"`, `"GET /jwks"`. A plain string, as the provider's routes are an open set.
+    pub fn on(route: impl Into<String>) -> Fault {
+        Fault { route: route.into(), status: None, retry_after: None, times: None, delay: None, padded_body: None }
+    }
+
+    /// Answers with this status and an OAuth `temporarily_unavailable` error, instead of the provider.
+    pub fn status(mut self, status: u16) -> Fault {
+        self.status = Some(status);
+        self
+    }
+
+    /// The `Retry-After` of that answer, in whole seconds.
+    pub fn retry_after(mut self, retry_after: Duration) -> Fault {
+        self.retry_after = Some(retry_after);
+        self
+    }
+
+    /// How many requests get the fault (provider default: one); later ones reach the provider as usual.
+    pub fn times(mut self, requests: u32) -> Fault {
+        self.times = Some(requests);
+        self
+    }
+
+    /// Holds each request this long (whole milliseconds) first; without a status or a padded body, the request
+    /// then goes on to the provider.
+    pub fn delay(mut self, delay: Duration) -> Fault {
+        self.delay = Some(delay);
+        self
+    }
+
+    /// Answers with a JSON body padded with `bytes` bytes (status 200 unless [`status`](Fault::status) says
+    /// otherwise), for the app's limit on response sizes.
+    pub fn padded_body(mut self, bytes: usize) -> Fault {
+        self.padded_body = Some(bytes);
+        self
+    }
+
+    /// The request body, with the provider's names (`tests/idp/provider.mjs`, `FAULT`).
+    fn to_json(&self) -> Value {
+        set_keys([
+            ("route", Some(json!(self.route))),
+            ("status", self.status.map(|status| json!(status))),
+            ("retryAfter", self.retry_after.map(|after| json!(whole_seconds("retryAfter", after)))),
+            ("count", self.times.map(|times| json!(times))),
+            ("delayMs", self.delay.map(|delay| json!(whole_millis("delayMs", delay)))),
+            ("bodyBytes", self.padded_body.map(|bytes| json!(bytes))),
+        ])
+    }
+}
+
+/// A JSON object of the keys that are set: the provider keeps its value for a key that is absent.
+fn set_keys<const N: usize>(keys: [(&str, Option<Value>); N]) -> Value {
+    Value::Object(keys.into_iter().filter_map(|(key, value)| Some((key.to_owned(), value?))).collect())
+}
+
+// The provider counts in whole units; a fraction would be cut off without a word, so it stops the test.
+fn whole_seconds(key: &str, duration: Duration) -> u64 {
+    assert_eq!(duration.subsec_nanos(), 0, "{key} is whole seconds at the provider, not {duration:?}");
+    duration.as_secs()
+}
+
+fn whole_millis(key: &str, duration: Duration) -> u128 {
+    assert_eq!(duration.subsec_nanos() % 1_000_000, 0, "{key} is whole milliseconds at the provider, not {duration:?}");
+    duration.as_millis()
 }

@@ -83,15 +83,17 @@ async fn a_handler_calling_two_resources_gets_a_token_for_each() {
     let app = app(|config| config).await;
     // Refresh tokens that cover every consented resource, as Entra's do (MSAL's model of one refresh
     // token), and access tokens that always need refreshing.
-    app.idp.settings(json!({ "refreshTokensCoverGrant": true, "accessTokenTtl": 1 })).await;
+    let settings = msal_tests::IdpSettings::new()
+        .refresh_tokens_cover_grant(true)
+        .access_token_ttl(std::time::Duration::from_secs(1));
+    app.idp.settings(settings).await;
     let browser = Browser::new();
     app.sign_in(&browser, "/", "alice").await;
 
     // The orders API was never consented to: the provider is asked for it alone (one resource per request).
     let page = browser.get(app.url("/dashboard")).await;
     assert_eq!(page.status(), StatusCode::SEE_OTHER);
-    let scope =
-        url::Url::parse(location(&page)).unwrap().query_pairs().find(|(n, _)| n == "scope").unwrap().1.into_owned();
+    let scope = msal_tests::query_param(location(&page), "scope").unwrap();
     assert!(scope.contains("api://orders-api/Orders.Read") && !scope.contains("Mail.Read"), "{scope}");
     let response = browser.authorize(location(&page), "alice", &app.origin).await;
     assert_eq!(location(&browser.deliver(&response).await), "/dashboard");
@@ -106,7 +108,7 @@ async fn a_handler_calling_two_resources_gets_a_token_for_each() {
         assert_eq!(tokens["orders"], json!({ "aud": "api://orders-api", "scope": "api://orders-api/Orders.Read" }));
     }
     assert_eq!(app.idp.grants("refresh_token").await, 4);
-    assert_eq!(app.idp.counters().await["grantErrors"], json!({}));
+    assert_eq!(app.idp.grant_errors().await, json!({}));
 }
 
 #[tokio::test]
@@ -133,8 +135,7 @@ async fn the_app_wide_scope_list_is_collected_at_link_time() {
 async fn every_handler_scope_can_be_asked_for_at_sign_in() {
     let app = app(|config| config.request_handler_scopes_at_sign_in(true)).await;
     let authorize = app.begin_sign_in(&Browser::new(), "/").await;
-    let url = url::Url::parse(&authorize).unwrap();
-    let scope = url.query_pairs().find(|(name, _)| name == "scope").unwrap().1.into_owned();
+    let scope = msal_tests::query_param(&authorize, "scope").unwrap();
     for needed in ["openid", "profile", "offline_access", "Mail.Read", "Mail.Send", "api://orders-api/Orders.Read"] {
         assert!(scope.split(' ').any(|s| s == needed), "{needed} in {scope}");
     }

@@ -1,26 +1,11 @@
 //! Incremental consent and re-authentication: what "interaction required" becomes for a page load, a
 //! `fetch()` and a form POST, and a lost cache partition that never sends the user round in a loop.
 
-use msal_tests::{Browser, TestApp, location};
+use std::time::Duration;
+
+use msal_tests::{Browser, IdpSettings, app_reading_mail, cache_entries, form_fields, location, query_param};
 use reqwest::StatusCode;
 use serde_json::Value;
-use url::Url;
-
-async fn app_reading_mail() -> TestApp {
-    TestApp::start_with(|config| config.initial_scopes(["Mail.Read"])).await
-}
-
-fn query(url: &str) -> Vec<(String, String)> {
-    Url::parse(url).unwrap().query_pairs().into_owned().collect()
-}
-
-fn param(url: &str, name: &str) -> Option<String> {
-    query(url).into_iter().find(|(n, _)| n == name).map(|(_, v)| v)
-}
-
-fn cached_scopes(tokens: &Value) -> Vec<String> {
-    tokens["AccessToken"].as_object().unwrap().values().map(|at| at["target"].as_str().unwrap().to_owned()).collect()
-}
 
 #[tokio::test]
 async fn a_page_load_without_consent_goes_to_the_provider_and_comes_back_with_the_scope() {
@@ -33,14 +18,14 @@ async fn a_page_load_without_consent_goes_to_the_provider_and_comes_back_with_th
     assert_eq!(page.status(), StatusCode::SEE_OTHER);
     let authorize = location(&page).to_owned();
     assert!(authorize.starts_with(&format!("{}/auth?", app.idp.issuer)), "{authorize}");
-    let scopes = param(&authorize, "scope").unwrap();
+    let scopes = query_param(&authorize, "scope").unwrap();
     assert!(scopes.split(' ').any(|s| s == "Mail.Send"), "{scopes}");
     for reserved in ["openid", "profile", "offline_access"] {
         assert!(scopes.split(' ').any(|s| s == reserved), "{scopes}");
     }
-    assert_eq!(param(&authorize, "login_hint").as_deref(), Some("alice@example.test"));
-    assert_eq!(param(&authorize, "code_challenge_method").as_deref(), Some("S256"));
-    assert!(param(&authorize, "state").is_some());
+    assert_eq!(query_param(&authorize, "login_hint").as_deref(), Some("alice@example.test"));
+    assert_eq!(query_param(&authorize, "code_challenge_method").as_deref(), Some("S256"));
+    assert!(query_param(&authorize, "state").is_some());
 
     // The provider asks for consent to Mail.Send only, then the browser is back on the page.
     let response = browser.authorize(&authorize, "alice", &app.origin).await;
@@ -51,10 +36,10 @@ async fn a_page_load_without_consent_goes_to_the_provider_and_comes_back_with_th
     assert!(compose.text().await.unwrap().contains("<form"));
 
     let tokens = app.cached_tokens(&browser).await.unwrap();
-    assert!(cached_scopes(&tokens).iter().any(|target| target.contains("Mail.Send")), "{tokens}");
+    let access_tokens = cache_entries(&tokens, "AccessToken");
+    assert!(access_tokens.iter().any(|at| at["target"].as_str().unwrap().contains("Mail.Send")), "{tokens}");
     // The Mail.Send token works at the mail API, which checks the scope.
-    let form = [("to", "alice"), ("subject", "consented"), ("body", "it works")];
-    let form: Vec<(String, String)> = form.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect();
+    let form = form_fields(&[("to", "alice"), ("subject", "consented"), ("body", "it works")]);
     let sent = browser.post_form(app.url("/mail/send"), &form, &[]).await;
     assert_eq!((sent.status(), location(&sent)), (StatusCode::SEE_OTHER, "/mail"));
     assert!(browser.get(app.url("/mail")).await.text().await.unwrap().contains("consented"));
@@ -85,12 +70,12 @@ async fn a_fetch_without_consent_gets_a_401_with_a_consent_url() {
 
     // The page sends the window there; after consent it is back where the fetch came from.
     // It asks again for Mail.Read too: on this standard provider the new refresh token must keep it.
-    assert_eq!(param(&format!("http://x{consent_url}"), "scope").as_deref(), Some("Mail.Read Mail.Send"));
+    assert_eq!(query_param(&format!("http://x{consent_url}"), "scope").as_deref(), Some("Mail.Read Mail.Send"));
     let start = browser.get(app.url(consent_url)).await;
     assert_eq!(start.status(), StatusCode::SEE_OTHER);
     let authorize = location(&start).to_owned();
-    assert!(param(&authorize, "scope").unwrap().contains("Mail.Send"));
-    assert_eq!(param(&authorize, "login_hint").as_deref(), Some("alice@example.test"));
+    assert!(query_param(&authorize, "scope").unwrap().contains("Mail.Send"));
+    assert_eq!(query_param(&authorize, "login_hint").as_deref(), Some("alice@example.test"));
     let response = browser.authorize(&authorize, "alice", &app.origin).await;
     let callback = browser.deliver(&response).await;
     assert_eq!(location(&callback), "/mail?folder=inbox");
@@ -104,15 +89,14 @@ async fn a_post_without_consent_comes_back_to_its_form_page() {
     let browser = Browser::new();
     app.sign_in(&browser, "/", "alice").await;
 
-    let form = [("to", "bob"), ("subject", "hello"), ("body", "text")];
-    let form: Vec<(String, String)> = form.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect();
+    let form = form_fields(&[("to", "bob"), ("subject", "hello"), ("body", "text")]);
     let referer = app.url("/mail/compose");
     let posted =
         browser.post_form(app.url("/mail/send"), &form, &[("sec-fetch-mode", "navigate"), ("referer", &referer)]).await;
     assert_eq!(posted.status(), StatusCode::SEE_OTHER, "303: the browser must not re-POST to the provider");
     let authorize = location(&posted).to_owned();
     assert!(authorize.starts_with(&app.idp.issuer));
-    assert!(param(&authorize, "scope").unwrap().contains("Mail.Send"));
+    assert!(query_param(&authorize, "scope").unwrap().contains("Mail.Send"));
 
     let response = browser.authorize(&authorize, "alice", &app.origin).await;
     let callback = browser.deliver(&response).await;
@@ -126,7 +110,7 @@ async fn a_page_load_when_signed_out_signs_in_and_comes_back() {
     let page = browser.get(app.url("/mail")).await;
     assert_eq!(page.status(), StatusCode::SEE_OTHER);
     let authorize = location(&page).to_owned();
-    assert_eq!(param(&authorize, "login_hint"), None);
+    assert_eq!(query_param(&authorize, "login_hint"), None);
     let response = browser.authorize(&authorize, "alice", &app.origin).await;
     assert_eq!(location(&browser.deliver(&response).await), "/mail");
     assert_eq!(browser.get(app.url("/mail")).await.status(), StatusCode::OK);
@@ -148,7 +132,7 @@ async fn a_session_whose_tokens_are_gone_reauthenticates_without_a_loop() {
     let page = browser.get(app.url("/mail")).await;
     assert_eq!(page.status(), StatusCode::SEE_OTHER);
     let authorize = location(&page).to_owned();
-    assert_eq!(param(&authorize, "login_hint").as_deref(), Some("alice@example.test"));
+    assert_eq!(query_param(&authorize, "login_hint").as_deref(), Some("alice@example.test"));
     // The provider still knows the user: no password, no consent, straight back.
     let response = browser.authorize(&authorize, "alice", &app.origin).await;
     assert_eq!(location(&browser.deliver(&response).await), "/mail");
@@ -184,13 +168,15 @@ async fn on_a_standard_provider_consent_keeps_the_scopes_already_granted() {
     let app = app_reading_mail().await;
     // Refresh tokens cover their own authorization request (standard OAuth); access tokens always need
     // refreshing, so every page below goes through the refresh token.
-    app.idp.settings(serde_json::json!({ "refreshTokensCoverGrant": false, "accessTokenTtl": 1 })).await;
+    app.idp
+        .settings(IdpSettings::new().refresh_tokens_cover_grant(false).access_token_ttl(Duration::from_secs(1)))
+        .await;
     let browser = Browser::new();
     app.sign_in(&browser, "/", "alice").await;
 
     let page = browser.get(app.url("/mail/compose")).await;
     let authorize = location(&page).to_owned();
-    let scopes = param(&authorize, "scope").unwrap();
+    let scopes = query_param(&authorize, "scope").unwrap();
     let scopes: Vec<&str> = scopes.split(' ').collect();
     assert!(scopes.contains(&"Mail.Send"), "{scopes:?}");
     assert!(scopes.contains(&"Mail.Read"), "asked again, so that the new refresh token keeps it: {scopes:?}");
@@ -202,5 +188,5 @@ async fn on_a_standard_provider_consent_keeps_the_scopes_already_granted() {
         assert_eq!(browser.get(app.url(path)).await.status(), StatusCode::OK, "{path}");
     }
     assert_eq!(app.idp.requests("GET /auth").await, 0, "no further trip through the provider");
-    assert_eq!(app.idp.counters().await["grantErrors"], serde_json::json!({}));
+    assert_eq!(app.idp.grant_errors().await, serde_json::json!({}));
 }

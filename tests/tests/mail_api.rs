@@ -1,19 +1,16 @@
 //! The example mail API refuses what RFC 6750 says it must, with real tokens from the provider.
 
-use msal_tests::{Browser, TestApp};
+use msal_tests::{Browser, TestApp, app_reading_mail, cache_entries};
 use reqwest::StatusCode;
 use serde_json::json;
 
 /// A signed-in user's cached tokens: (access token for Mail.Read, ID token).
 async fn tokens() -> (TestApp, String, String) {
-    let app = TestApp::start_with(|config| config.initial_scopes(["Mail.Read"])).await;
+    let app = app_reading_mail().await;
     let browser = Browser::new();
     app.sign_in(&browser, "/", "alice").await;
     let cached = app.cached_tokens(&browser).await.unwrap();
-    let first = |kind: &str| -> String {
-        let entries = cached[kind].as_object().unwrap();
-        entries.values().next().unwrap()["secret"].as_str().unwrap().to_owned()
-    };
+    let first = |kind: &str| -> String { cache_entries(&cached, kind)[0]["secret"].as_str().unwrap().to_owned() };
     let (access_token, id_token) = (first("AccessToken"), first("IdToken"));
     (app, access_token, id_token)
 }

@@ -4,19 +4,23 @@ use std::time::Duration;
 
 use msal_runtime::Msal;
 use msal_runtime::error::{DiscoveryError, MsalError};
-use msal_tests::{AppListener, Browser};
+use msal_tests::{AppListener, Browser, IdpSettings, TestApp};
 use reqwest::StatusCode;
-use serde_json::json;
+
+/// An app started while the provider's signing key (`rsa-1`) is not published yet, allowed to re-fetch the
+/// provider's keys once an hour.
+async fn app_started_before_the_signing_key_is_published() -> TestApp {
+    let listener = AppListener::bind().await;
+    let idp = listener.start_idp().await;
+    idp.settings(IdpSettings::new().hidden_kids(&["rsa-1"])).await;
+    let config = listener.config(&idp).jwks_min_refetch_interval(Duration::from_secs(3600));
+    listener.serve(idp, config).await
+}
 
 #[tokio::test]
 async fn a_key_published_after_start_up_is_fetched_once_when_first_seen() {
-    let listener = AppListener::bind().await;
-    let idp = listener.start_idp().await;
-    // The app starts while the provider's signing key is not published yet.
-    idp.settings(json!({ "hiddenKids": ["rsa-1"] })).await;
-    let config = listener.config(&idp).jwks_min_refetch_interval(Duration::from_secs(3600));
-    let app = listener.serve(idp, config).await;
-    app.idp.settings(json!({ "hiddenKids": [] })).await;
+    let app = app_started_before_the_signing_key_is_published().await;
+    app.idp.settings(IdpSettings::new().hidden_kids(&[])).await;
     app.idp.reset().await;
 
     let browser = Browser::new();
@@ -30,11 +34,7 @@ async fn a_key_published_after_start_up_is_fetched_once_when_first_seen() {
 
 #[tokio::test]
 async fn unknown_keys_are_refetched_at_most_once_per_interval_and_rejected() {
-    let listener = AppListener::bind().await;
-    let idp = listener.start_idp().await;
-    idp.settings(json!({ "hiddenKids": ["rsa-1"] })).await;
-    let config = listener.config(&idp).jwks_min_refetch_interval(Duration::from_secs(3600));
-    let app = listener.serve(idp, config).await;
+    let app = app_started_before_the_signing_key_is_published().await;
     app.idp.reset().await;
 
     for login in ["alice", "bob", "carol"] {

@@ -46,7 +46,7 @@ async fn a_replayed_callback_makes_no_second_token_request_and_keeps_the_user_si
 
     assert_eq!(app.idp.requests("POST /token").await, 1);
     // The grant is intact: a second redemption would have made the provider revoke it.
-    assert_eq!(app.idp.counters().await["grantErrors"], serde_json::json!({}));
+    assert_eq!(app.idp.grant_errors().await, serde_json::json!({}));
 }
 
 #[tokio::test]

@@ -3,30 +3,12 @@
 
 use std::time::Duration;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use futures::future::join_all;
 use msal_runtime::ScopeSet;
 use msal_runtime::error::AcquireError;
-use msal_tests::{Browser, TestApp};
+use msal_tests::{Browser, Fault, IdpSettings, TestApp, app_reading_mail, cache_entries, form_fields, jwt_claims};
 use reqwest::StatusCode;
-use serde_json::{Value, json};
-
-/// An app whose users are asked for `Mail.Read` at sign-in.
-async fn app_reading_mail() -> TestApp {
-    TestApp::start_with(|config| config.initial_scopes(["Mail.Read"])).await
-}
-
-/// The cached entries of one kind (`"AccessToken"`, `"RefreshToken"`, …).
-fn entries(tokens: &Value, kind: &str) -> Vec<Value> {
-    tokens[kind].as_object().map(|entries| entries.values().cloned().collect()).unwrap_or_default()
-}
-
-/// The claims of a JWT, unverified (the test only reads what the provider issued).
-fn jwt_claims(token: &str) -> Value {
-    let payload = token.split('.').nth(1).expect("a JWT");
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
-}
+use serde_json::json;
 
 #[tokio::test]
 async fn a_second_request_within_the_tokens_life_makes_no_provider_call() {
@@ -47,11 +29,12 @@ async fn a_second_request_within_the_tokens_life_makes_no_provider_call() {
 async fn thirty_concurrent_requests_with_expiring_tokens_make_one_refresh_and_keep_the_grant() {
     let app = app_reading_mail().await;
     // Sign in with an access token that expires inside the 5-minute buffer; refreshes give long-lived ones.
-    app.idp.settings(json!({ "accessTokenTtl": 120, "rotateRefreshToken": true })).await;
+    app.idp.settings(IdpSettings::new().access_token_ttl(Duration::from_secs(120)).rotate_refresh_token(true)).await;
     let browser = Browser::new();
     app.sign_in(&browser, "/", "alice").await;
-    app.idp.settings(json!({ "accessTokenTtl": 3600 })).await;
-    let first_refresh_token = entries(&app.cached_tokens(&browser).await.unwrap(), "RefreshToken")[0]["secret"].clone();
+    app.idp.settings(IdpSettings::new().access_token_ttl(Duration::from_secs(3600))).await;
+    let first_refresh_token =
+        cache_entries(&app.cached_tokens(&browser).await.unwrap(), "RefreshToken")[0]["secret"].clone();
 
     let responses = join_all((0..30).map(|_| browser.get(app.url("/mail")))).await;
 
@@ -59,12 +42,12 @@ async fn thirty_concurrent_requests_with_expiring_tokens_make_one_refresh_and_ke
         assert_eq!(response.status(), StatusCode::OK);
     }
     assert_eq!(app.idp.grants("refresh_token").await, 1, "one refresh served all thirty");
-    assert_eq!(app.idp.counters().await["grantErrors"], json!({}));
+    assert_eq!(app.idp.grant_errors().await, json!({}));
 
     // The refresh token was rotated and the new one stored: it still works at the provider, so the grant
     // was not revoked by a reused refresh token.
     let tokens = app.cached_tokens(&browser).await.unwrap();
-    let refresh_token = entries(&tokens, "RefreshToken")[0]["secret"].as_str().unwrap().to_owned();
+    let refresh_token = cache_entries(&tokens, "RefreshToken")[0]["secret"].as_str().unwrap().to_owned();
     assert_ne!(json!(refresh_token), first_refresh_token, "rotated");
     let response = reqwest::Client::new()
         .post(format!("{}/token", app.idp.issuer))
@@ -79,10 +62,10 @@ async fn thirty_concurrent_requests_with_expiring_tokens_make_one_refresh_and_ke
 #[tokio::test]
 async fn a_provider_outage_during_refresh_serves_the_still_valid_token() {
     let app = app_reading_mail().await;
-    app.idp.settings(json!({ "accessTokenTtl": 120 })).await;
+    app.idp.settings(IdpSettings::new().access_token_ttl(Duration::from_secs(120))).await;
     let browser = Browser::new();
     app.sign_in(&browser, "/", "alice").await;
-    app.idp.fault(json!({ "route": "POST /token", "status": 503, "retryAfter": 1, "count": 2 })).await;
+    app.idp.fault(Fault::on("POST /token").status(503).retry_after(Duration::from_secs(1)).times(2)).await;
 
     // The cached token is inside the 5-minute buffer but not expired: better than an error page.
     let inbox = browser.get(app.url("/mail")).await;
@@ -93,12 +76,12 @@ async fn a_provider_outage_during_refresh_serves_the_still_valid_token() {
 #[tokio::test]
 async fn a_provider_outage_without_a_valid_token_is_a_clear_error_then_service_resumes() {
     let app = app_reading_mail().await;
-    app.idp.settings(json!({ "accessTokenTtl": 1 })).await;
+    app.idp.settings(IdpSettings::new().access_token_ttl(Duration::from_secs(1))).await;
     let browser = Browser::new();
     app.sign_in(&browser, "/", "alice").await;
-    app.idp.settings(json!({ "accessTokenTtl": 3600 })).await;
+    app.idp.settings(IdpSettings::new().access_token_ttl(Duration::from_secs(3600))).await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    app.idp.fault(json!({ "route": "POST /token", "status": 503, "retryAfter": 1, "count": 2 })).await;
+    app.idp.fault(Fault::on("POST /token").status(503).retry_after(Duration::from_secs(1)).times(2)).await;
 
     let page = browser.get(app.url("/mail")).await;
     assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);
@@ -134,7 +117,7 @@ async fn a_missing_consent_is_not_asked_of_the_provider_again_and_again() {
 
 #[tokio::test]
 async fn concurrent_users_never_see_each_others_tokens() {
-    let app = TestApp::start_with(|config| config.initial_scopes(["Mail.Read"])).await;
+    let app = app_reading_mail().await;
     let users = ["alice", "bob", "carol"];
     let browsers: Vec<Browser> = users.iter().map(|_| Browser::new()).collect();
     for (user, browser) in users.iter().zip(&browsers) {
@@ -151,9 +134,7 @@ async fn concurrent_users_never_see_each_others_tokens() {
         for (user, browser) in users.iter().zip(&browsers) {
             let app = &app;
             rounds.push(async move {
-                let form =
-                    [("to", user.to_string()), ("subject", format!("{user}-{round}")), ("body", "hi".to_owned())];
-                let form: Vec<(String, String)> = form.into_iter().map(|(n, v)| (n.to_owned(), v)).collect();
+                let form = form_fields(&[("to", *user), ("subject", &format!("{user}-{round}")), ("body", "hi")]);
                 let sent = browser.post_form(app.url("/mail/send"), &form, &[]).await;
                 assert_eq!(sent.status(), StatusCode::SEE_OTHER, "{user}");
                 let inbox = browser.get(app.url("/mail")).await.text().await.unwrap();
@@ -171,7 +152,7 @@ async fn concurrent_users_never_see_each_others_tokens() {
     // Each partition holds only its user's tokens.
     for (user, browser) in users.iter().zip(&browsers) {
         let tokens = app.cached_tokens(browser).await.unwrap();
-        for access_token in entries(&tokens, "AccessToken") {
+        for access_token in cache_entries(&tokens, "AccessToken") {
             let secret = access_token["secret"].as_str().unwrap();
             if secret.contains('.') {
                 assert_eq!(jwt_claims(secret)["sub"], *user);
@@ -183,12 +164,12 @@ async fn concurrent_users_never_see_each_others_tokens() {
 #[tokio::test]
 async fn an_oversized_provider_response_is_refused_not_read_whole() {
     let app = app_reading_mail().await;
-    app.idp.settings(json!({ "accessTokenTtl": 1 })).await;
+    app.idp.settings(IdpSettings::new().access_token_ttl(Duration::from_secs(1))).await;
     let browser = Browser::new();
     app.sign_in(&browser, "/", "alice").await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
     // 2 MiB from the token endpoint, twice (the refresh and its retry would both get it).
-    app.idp.fault(json!({ "route": "POST /token", "bodyBytes": 2 * 1024 * 1024, "count": 2 })).await;
+    app.idp.fault(Fault::on("POST /token").padded_body(2 * 1024 * 1024).times(2)).await;
 
     let page = browser.get(app.url("/mail")).await;
     assert_eq!(
@@ -203,12 +184,12 @@ async fn an_oversized_provider_response_is_refused_not_read_whole() {
 async fn a_provider_that_does_not_answer_is_given_up_on_after_the_timeout() {
     let app =
         TestApp::start_with(|config| config.initial_scopes(["Mail.Read"]).http_timeout(Duration::from_secs(1))).await;
-    app.idp.settings(json!({ "accessTokenTtl": 1 })).await;
+    app.idp.settings(IdpSettings::new().access_token_ttl(Duration::from_secs(1))).await;
     let browser = Browser::new();
     app.sign_in(&browser, "/", "alice").await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
     // The provider stalls for 30 s; with a 1 s timeout the request must come back long before.
-    app.idp.fault(json!({ "route": "POST /token", "delayMs": 30_000, "count": 1 })).await;
+    app.idp.fault(Fault::on("POST /token").delay(Duration::from_secs(30)).times(1)).await;
 
     let started = std::time::Instant::now();
     let page = browser.get(app.url("/mail")).await;
