@@ -46,7 +46,7 @@ pub use acquire::access_token::AccessToken;
 pub use cache::token_cache::TokenCache;
 pub use config::builder::MsalConfigBuilder;
 pub use config::routes::{SIGN_IN_PATH, SIGN_OUT_PATH};
-pub use config::settings::{COOKIE_KEY_LEN, MsalConfig, ResponseMode, TokenCacheSetting};
+pub use config::settings::{MsalConfig, ResponseMode, TokenCacheSetting};
 pub use extract::access_token_for::AccessTokenFor;
 pub use extract::request_kind::RequestKind;
 pub use extract::signed_in_user::SignedInUser;
@@ -58,6 +58,7 @@ pub use scope::registry::{ScopedHandler, handler_scopes, scoped_handlers};
 pub use scope::required::RequiredScopes;
 pub use scope::set::{RESERVED_SCOPES, Scope, ScopeSet};
 pub use sign_in::return_url::ReturnUrl;
+pub use web::cookies::COOKIE_KEY_LEN;
 pub use web_api::bearer::Bearer;
 pub use web_api::protected_api::{ApiCaller, ProtectedApi};
 

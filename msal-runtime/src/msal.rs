@@ -14,7 +14,7 @@ use crate::acquire::refresh::Refresher;
 use crate::acquire::silent::Acquisition;
 use crate::cache::token_cache::TokenCache;
 use crate::config::error::ConfigError;
-use crate::config::settings::{COOKIE_KEY_LEN, MsalConfig, ResponseMode, TokenCacheSetting};
+use crate::config::settings::{MsalConfig, ResponseMode, TokenCacheSetting};
 use crate::provider::account::HomeAccountId;
 use crate::provider::admin_consent::admin_consent_url;
 use crate::provider::discovery::DiscoveryError;
@@ -27,7 +27,7 @@ use crate::session::sessions::Sessions;
 use crate::session::store::SessionStore;
 use crate::sign_in::flow::SignInFlow;
 use crate::sign_in::start::SignInStart;
-use crate::web::cookies::Cookies;
+use crate::web::cookies::{COOKIE_KEY_LEN, Cookies};
 
 /// Why [`Msal`] could not start.
 #[derive(Debug, thiserror::Error)]

@@ -11,11 +11,20 @@ use url::Url;
 
 use crate::config::error::ConfigError;
 use crate::config::routes::{SIGN_IN_PATH, SIGN_OUT_PATH};
-use crate::config::settings::{COOKIE_KEY_LEN, MsalConfig, ResponseMode, TokenCacheSetting};
+use crate::config::settings::{MsalConfig, ResponseMode, TokenCacheSetting};
 use crate::provider::authority::{Authority, is_loopback};
 use crate::provider::credential::{ClientAssertionKey, ClientAuthMethod, ClientSecret, CredentialSetting};
 use crate::provider::id_token::DEFAULT_ALGORITHMS;
 use crate::scope::set::{Scope, ScopeSet};
+use crate::web::cookies::COOKIE_KEY_LEN;
+
+impl MsalConfig {
+    /// A builder, for configuration in code. Required: `authority`, `client_id`, `redirect_uri` and a
+    /// credential (`client_secret` or `client_assertion_key`).
+    pub fn builder() -> MsalConfigBuilder {
+        MsalConfigBuilder::default()
+    }
+}
 
 /// The cookie key as given: base64 from the environment, bytes from code.
 #[derive(Debug, Clone)]

@@ -3,11 +3,37 @@
 
 use crate::config::builder::{KeyInput, MsalConfigBuilder};
 use crate::config::error::ConfigError;
-use crate::config::settings::ResponseMode;
+use crate::config::settings::{MsalConfig, ResponseMode};
 use crate::provider::credential::{ClientAuthMethod, ClientSecret};
 
+impl MsalConfig {
+    /// Reads the configuration from the environment:
+    ///
+    /// | variable | |
+    /// |---|---|
+    /// | `MSAL_AUTHORITY` | issuer URL; `https://login.microsoftonline.com/<tenant>/v2.0` means Entra ID |
+    /// | `MSAL_CLIENT_ID` | the app's client id |
+    /// | `MSAL_CLIENT_SECRET` | the app's client secret |
+    /// | `MSAL_REDIRECT_URI` | full callback URL; the callback is mounted at its path |
+    /// | `MSAL_COOKIE_KEY` | optional: base64 of 64 random bytes; instances sharing a store share it |
+    /// | `MSAL_TOKEN_CACHE` | optional: unset or `memory` |
+    /// | `MSAL_SCOPES` | optional: space-separated scopes to ask for at sign-in |
+    /// | `MSAL_CLIENT_AUTH_METHOD` | optional: `client_secret_basic` or `client_secret_post` |
+    /// | `MSAL_RESPONSE_MODE` | optional: `query` (default) or `form_post` |
+    /// | `MSAL_POST_LOGOUT_REDIRECT_URI` | optional: where the provider sends the user after sign-out |
+    /// | `MSAL_DECLARED_SCOPES` | optional: the scopes the app registration has; others used by handlers are warned about |
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// [`from_env`](Self::from_env) with another source of variables.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        builder_from(lookup)?.build()
+    }
+}
+
 /// A builder holding what the `MSAL_*` variables of `lookup` say; blank values count as unset.
-pub(crate) fn builder_from(lookup: impl Fn(&str) -> Option<String>) -> Result<MsalConfigBuilder, ConfigError> {
+fn builder_from(lookup: impl Fn(&str) -> Option<String>) -> Result<MsalConfigBuilder, ConfigError> {
     let var = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
     let mut builder = MsalConfigBuilder { from_env: true, ..MsalConfigBuilder::default() };
     builder.authority = var("MSAL_AUTHORITY");

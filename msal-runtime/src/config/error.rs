@@ -2,9 +2,9 @@
 
 use jsonwebtoken::Algorithm;
 
-use crate::config::settings::COOKIE_KEY_LEN;
 use crate::provider::authority::AuthorityError;
 use crate::scope::set::ScopeError;
+use crate::web::cookies::COOKIE_KEY_LEN;
 
 /// A configuration error, naming the setting at fault.
 #[derive(Debug, thiserror::Error)]

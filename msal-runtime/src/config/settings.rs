@@ -6,15 +6,9 @@ use std::time::Duration;
 use jsonwebtoken::Algorithm;
 use url::Url;
 
-use crate::config::builder::MsalConfigBuilder;
-use crate::config::environment;
-use crate::config::error::ConfigError;
 use crate::provider::authority::Authority;
 use crate::provider::credential::CredentialSetting;
 use crate::scope::set::ScopeSet;
-
-/// Length of `MSAL_COOKIE_KEY` once base64-decoded: 32 bytes to sign and 32 to encrypt.
-pub const COOKIE_KEY_LEN: usize = 64;
 
 /// How the authorization response comes back (OAuth 2.0 Multiple Response Type Encoding Practices).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -65,36 +59,6 @@ pub struct MsalConfig {
 }
 
 impl MsalConfig {
-    /// A builder, for configuration in code. Required: `authority`, `client_id`, `redirect_uri` and a
-    /// credential (`client_secret` or `client_assertion_key`).
-    pub fn builder() -> MsalConfigBuilder {
-        MsalConfigBuilder::default()
-    }
-
-    /// Reads the configuration from the environment:
-    ///
-    /// | variable | |
-    /// |---|---|
-    /// | `MSAL_AUTHORITY` | issuer URL; `https://login.microsoftonline.com/<tenant>/v2.0` means Entra ID |
-    /// | `MSAL_CLIENT_ID` | the app's client id |
-    /// | `MSAL_CLIENT_SECRET` | the app's client secret |
-    /// | `MSAL_REDIRECT_URI` | full callback URL; the callback is mounted at its path |
-    /// | `MSAL_COOKIE_KEY` | optional: base64 of 64 random bytes; instances sharing a store share it |
-    /// | `MSAL_TOKEN_CACHE` | optional: unset or `memory` |
-    /// | `MSAL_SCOPES` | optional: space-separated scopes to ask for at sign-in |
-    /// | `MSAL_CLIENT_AUTH_METHOD` | optional: `client_secret_basic` or `client_secret_post` |
-    /// | `MSAL_RESPONSE_MODE` | optional: `query` (default) or `form_post` |
-    /// | `MSAL_POST_LOGOUT_REDIRECT_URI` | optional: where the provider sends the user after sign-out |
-    /// | `MSAL_DECLARED_SCOPES` | optional: the scopes the app registration has; others used by handlers are warned about |
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
-    }
-
-    /// [`from_env`](Self::from_env) with another source of variables.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        environment::builder_from(lookup)?.build()
-    }
-
     /// The callback path (the path of the redirect URI).
     pub fn callback_path(&self) -> &str {
         self.redirect_uri.path()

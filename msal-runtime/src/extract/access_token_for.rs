@@ -89,7 +89,7 @@ async fn token_for_request(
     scopes: &ScopeSet,
 ) -> Result<AccessToken, AccessTokenForRejection> {
     let Some((_, session)) = msal.sessions().current(&parts.headers) else {
-        return Err(sign_in_required(msal, parts, scopes));
+        return Err(AccessTokenForRejection::SignInRequired(sign_in_required(msal, parts, scopes)));
     };
     let home_account_id = &session.account.home_account_id;
     let error = match msal.acquisition().acquire(home_account_id, scopes).await {
@@ -99,7 +99,19 @@ async fn token_for_request(
     let request_kind = RequestKind::of(&parts.method, &parts.headers);
     let rejection = match error {
         AcquireError::InteractionRequired(required) => {
-            return Err(interaction_required(msal, parts, scopes, &session, required).await);
+            let reason = required.reason;
+            if let Some(interaction) = interaction_required(msal, parts, scopes, &session, required).await {
+                return Err(AccessTokenForRejection::InteractionRequired(interaction));
+            }
+            tracing::warn!(
+                %home_account_id, scopes = ?scopes, reason = ?reason,
+                "interaction just completed but the token is still unavailable; not sending the user round again"
+            );
+            return Err(AccessTokenForRejection::InteractionDidNotHelp {
+                request_kind,
+                scopes: scopes.clone(),
+                reason,
+            });
         }
         AcquireError::ProviderUnavailable { retry_after } => {
             AccessTokenForRejection::ProviderUnavailable { request_kind, retry_after }

@@ -18,7 +18,6 @@ use serde_json::json;
 use crate::acquire::error::{InteractionReason, InteractionRequired};
 use crate::clock::unix_now;
 use crate::config::routes::SIGN_IN_PATH;
-use crate::extract::rejection::AccessTokenForRejection;
 use crate::extract::request_kind::RequestKind;
 use crate::msal::Msal;
 use crate::provider::account::HomeAccountId;
@@ -166,36 +165,25 @@ impl fmt::Debug for Interaction {
     }
 }
 
-/// The answer to a request for `scopes` from a browser nobody is signed in with.
-pub(crate) fn sign_in_required(msal: &Msal, parts: &Parts, scopes: &ScopeSet) -> AccessTokenForRejection {
-    AccessTokenForRejection::SignInRequired(interaction(msal, parts, scopes, scopes.clone(), None, None))
+/// The interaction a browser nobody is signed in with needs: signing in, for `scopes`.
+pub(crate) fn sign_in_required(msal: &Msal, parts: &Parts, scopes: &ScopeSet) -> Interaction {
+    interaction(msal, parts, scopes, scopes.clone(), None, None)
 }
 
-/// The answer to a request for `scopes` that silent acquisition could not serve without the user: sent to the
-/// provider, or, when they have just been there for these scopes, an explanation instead of another round.
+/// The interaction a signed-in user needs for `scopes` that silent acquisition could not serve; `None` when
+/// they have just been to the provider for these very scopes, and sending them again would loop.
 pub(crate) async fn interaction_required(
     msal: &Msal,
     parts: &Parts,
     scopes: &ScopeSet,
     session: &SessionRecord,
     required: InteractionRequired,
-) -> AccessTokenForRejection {
-    let request_kind = RequestKind::of(&parts.method, &parts.headers);
-    let home_account_id = &session.account.home_account_id;
+) -> Option<Interaction> {
     if just_interacted_for(session, scopes) {
-        tracing::warn!(
-            %home_account_id, scopes = ?scopes, reason = ?required.reason,
-            "interaction just completed but the token is still unavailable; not sending the user round again"
-        );
-        return AccessTokenForRejection::InteractionDidNotHelp {
-            request_kind,
-            scopes: scopes.clone(),
-            reason: required.reason,
-        };
+        return None;
     }
-    let ask_for = interaction_scopes(msal, home_account_id, scopes).await;
-    let interaction = interaction(msal, parts, scopes, ask_for, Some(session), Some(required));
-    AccessTokenForRejection::InteractionRequired(interaction)
+    let ask_for = interaction_scopes(msal, &session.account.home_account_id, scopes).await;
+    Some(interaction(msal, parts, scopes, ask_for, Some(session), Some(required)))
 }
 
 fn interaction(

@@ -11,6 +11,10 @@ use cookie::{Cookie, CookieJar, Key, SameSite};
 use http::HeaderMap;
 use http::header::{COOKIE, HeaderValue};
 
+/// Length of the key that signs and encrypts the cookies (`MSAL_COOKIE_KEY` once base64-decoded): 32 bytes
+/// to sign and 32 to encrypt, as the `cookie` crate's `Key` takes it.
+pub const COOKIE_KEY_LEN: usize = 64;
+
 /// Which cookie.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum CookieKind {
