@@ -1,4 +1,4 @@
-//! Values that must never leak into logs, cookies or responses (SECURITY.md §21).
+//! Values that must never leak into logs, cookies or responses (docs/SECURITY.md §21).
 
 use std::fmt;
 use std::sync::Arc;

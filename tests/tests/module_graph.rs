@@ -254,6 +254,11 @@ fn no_module_imports_a_module_that_imports_it_back() {
 #[test]
 fn no_folder_imports_a_folder_that_imports_it_back() {
     let folders = folder_graph(&module_graph());
+    if std::env::var("MODULE_GRAPH").as_deref() == Ok("print") {
+        for (folder, imports) in &folders {
+            println!("{} -> {}", name(folder), imports.iter().map(name).collect::<Vec<_>>().join(", "));
+        }
+    }
     assert!(folders.contains_key(&vec!["sign_in".to_owned()]), "{folders:?}");
     let found = cycles(&folders);
     assert!(found.is_empty(), "folders that import each other in a loop:\n{}", describe(&found));

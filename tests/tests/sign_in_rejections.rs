@@ -1,4 +1,4 @@
-//! Callbacks that must be rejected as SECURITY.md defines it: a 4xx page with escaped text, no session,
+//! Callbacks that must be rejected as docs/SECURITY.md defines "refused": a 4xx page with escaped text, no session,
 //! nothing in the token cache and no further call to the provider.
 
 use msal_runtime::Algorithm;

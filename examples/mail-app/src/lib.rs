@@ -1,6 +1,6 @@
 //! The example web app: users sign in, read their mail and send mail through the mail API on their behalf.
 //!
-//! Its routes are a contract that scripts and tests drive (see shared/DESIGN.md): `GET /`, `GET /me`,
+//! Its routes are a contract that scripts and tests drive (README.md): `GET /`, `GET /me`,
 //! `GET /mail` (needs `Mail.Read`), `GET /mail/compose` and `POST /mail/send` (need `Mail.Send`, which users
 //! are not asked for at sign-in), and the runtime's `/auth/signin`, callback and `/auth/signout`.
 

@@ -10,7 +10,7 @@ use crate::secret::Secret;
 /// A valid access token of the signed-in user for the scopes the handler asked for.
 ///
 /// `Debug` prints `[redacted]`; there is no `Display` and no `Serialize`, so it cannot end up in a log line,
-/// a cookie or a response by accident (SECURITY.md §21).
+/// a cookie or a response by accident (docs/SECURITY.md §21).
 #[derive(Clone)]
 pub struct AccessToken {
     secret: Secret,

@@ -33,7 +33,7 @@ use crate::secret::Secret;
 /// (the next one after that time succeeds).
 const MAX_INLINE_WAIT: Duration = Duration::from_secs(2);
 
-/// The pause before retrying after a 5xx or a refused connection (SECURITY.md §24).
+/// The pause before retrying after a 5xx or a refused connection (docs/SECURITY.md §24).
 const RETRY_PAUSE: Duration = Duration::from_secs(1);
 
 type InFlight = Shared<BoxFuture<'static, Result<AccessToken, AcquireError>>>;
@@ -215,7 +215,7 @@ impl Refresher {
     }
 
     /// An ID token from a refresh is validated like one from sign-in, except for the nonce, and must name the
-    /// same account (SECURITY.md §14). Its account entry replaces the cached one, keeping how it was first
+    /// same account (docs/SECURITY.md §14). Its account entry replaces the cached one, keeping how it was first
     /// established.
     async fn check_refreshed_id_token(
         &self,

@@ -1,4 +1,4 @@
-//! Not hammering the provider (SECURITY.md §24, MSAL's throttling):
+//! Not hammering the provider (docs/SECURITY.md §24, MSAL's throttling):
 //! after a `Retry-After` the same request fails fast until that time has passed (capped), and after
 //! "interaction required" the same request with the same refresh token fails fast for a while, since asking
 //! again cannot succeed until the user has interacted, which brings a new refresh token.

@@ -1,7 +1,7 @@
 //! Who signed in: the account derived from a validated ID token, and the key of the user's cache partition.
 //!
 //! The partition key (MSAL's home account id) comes only from validated claims, never from request input
-//! (SECURITY.md §19). Entra: `uid.utid` from `client_info`, which is not signed, so it must agree with the
+//! (docs/SECURITY.md §19). Entra: `uid.utid` from `client_info`, which is not signed, so it must agree with the
 //! signed `oid` and `tid`. Other providers: `sub` qualified by the issuer, as `sub` is unique per issuer only.
 
 use std::fmt;

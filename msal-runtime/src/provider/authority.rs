@@ -3,7 +3,7 @@
 //! The two differ in how the issuer is validated. A generic issuer is one exact string (OpenID Connect
 //! Discovery §4.3). Entra's multi-tenant authorities (`common`, `organizations`) publish the template
 //! `https://login.microsoftonline.com/{tenantid}/v2.0`, which is filled in from each token's `tid` and then
-//! compared exactly, never skipped (SECURITY.md §10).
+//! compared exactly, never skipped (docs/SECURITY.md §10).
 
 use std::fmt;
 use std::net::IpAddr;

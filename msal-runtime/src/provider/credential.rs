@@ -10,7 +10,7 @@ use crate::clock::unix_now;
 use crate::random::random_token;
 use crate::secret::Secret;
 
-/// How the client proves its identity at the token endpoint (SECURITY.md §22).
+/// How the client proves its identity at the token endpoint (docs/SECURITY.md §22).
 #[derive(Clone)]
 #[non_exhaustive]
 pub enum ClientCredential {

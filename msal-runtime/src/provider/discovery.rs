@@ -85,7 +85,7 @@ pub(crate) struct Discovered {
 }
 
 /// Fetches and checks the discovery document. One retry after a second on 5xx or a network error
-/// (SECURITY.md §24): a provider restarting at the same moment as the app should not stop the app.
+/// (docs/SECURITY.md §24): a provider restarting at the same moment as the app should not stop the app.
 pub(crate) async fn discover(
     http: &ProviderHttp,
     authority: &Authority,
@@ -100,7 +100,7 @@ pub(crate) async fn discover(
     Ok(Discovered { metadata, issuer })
 }
 
-/// GET with the single retry of SECURITY.md §24; a non-success status is an error.
+/// GET with the single retry of docs/SECURITY.md §24; a non-success status is an error.
 pub(crate) async fn get_with_one_retry(http: &ProviderHttp, url: &Url) -> Result<ProviderResponse, DiscoveryError> {
     let mut retried = false;
     loop {

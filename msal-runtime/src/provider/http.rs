@@ -1,5 +1,5 @@
 //! Every call to the identity provider goes through here: timeouts, no redirects, a 1 MiB cap on what the
-//! provider may send back (SECURITY.md §23), and `Retry-After` read for the callers that honour it.
+//! provider may send back (docs/SECURITY.md §23), and `Retry-After` read for the callers that honour it.
 
 use std::time::{Duration, SystemTime};
 

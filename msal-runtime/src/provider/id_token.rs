@@ -1,4 +1,4 @@
-//! ID token validation: OpenID Connect Core §3.1.3.7 and §12.2, RFC 8725, SECURITY.md §11–§14.
+//! ID token validation: OpenID Connect Core §3.1.3.7 and §12.2, RFC 8725, docs/SECURITY.md §11–§14.
 //!
 //! The signature is verified by `jsonwebtoken` with a key from the provider's JWKS; every claim rule is
 //! checked here, so that each failure has its own typed error and test.
@@ -78,7 +78,7 @@ pub enum IdTokenError {
     /// `sub` is longer than 255 characters or not ASCII (OpenID Connect Core §2).
     #[error("the ID token's subject is invalid")]
     InvalidSubject,
-    /// A refreshed ID token names another user than the one whose refresh token was used (SECURITY.md §14).
+    /// A refreshed ID token names another user than the one whose refresh token was used (docs/SECURITY.md §14).
     #[error("the refreshed ID token is for another user")]
     DifferentUser,
 }
@@ -88,7 +88,7 @@ pub enum IdTokenError {
 pub(crate) enum Expect<'a> {
     /// From a code redemption: `nonce` must equal the one sent.
     SignIn { nonce: &'a str },
-    /// From a refresh: no nonce; the caller checks that it names the same account (SECURITY.md §14).
+    /// From a refresh: no nonce; the caller checks that it names the same account (docs/SECURITY.md §14).
     Refresh,
 }
 

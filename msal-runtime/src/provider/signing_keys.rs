@@ -1,4 +1,4 @@
-//! The provider's signing keys (JWKS), cached, following key rotation (SECURITY.md §13).
+//! The provider's signing keys (JWKS), cached, following key rotation (docs/SECURITY.md §13).
 //!
 //! Providers publish a new key before they sign with it, but a cached key set can be older than that. An
 //! unknown `kid` therefore triggers one re-fetch, rate-limited so that tokens with made-up `kid`s cannot turn

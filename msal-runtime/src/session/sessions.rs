@@ -34,7 +34,7 @@ impl Sessions {
         self.cookies.read(headers, CookieKind::Session).map(SessionId::from_cookie)
     }
 
-    /// A new session, with a fresh id (SECURITY.md §18).
+    /// A new session, with a fresh id (docs/SECURITY.md §18).
     pub(crate) fn begin(&self, account: AccountIdentity, interaction_for: Option<ScopeSet>) -> SessionId {
         self.store.create(account, interaction_for)
     }

@@ -1,4 +1,4 @@
-//! The session store: server-side records keyed by an opaque id (SECURITY.md §16, §18).
+//! The session store: server-side records keyed by an opaque id (docs/SECURITY.md §16, §18).
 //!
 //! The browser holds only a random session id (sealed in the session cookie). Records are kept under the
 //! id's SHA-256, so a dump of the store yields no usable cookie. A session ends after an idle timeout and an

@@ -1,5 +1,5 @@
 //! The callback route: each authorization response claims its pending sign-in by `state`, for the browser
-//! that started it (SECURITY.md §2, §6). Exactly one request redeems the code (see `redeem`); duplicates — a
+//! that started it (docs/SECURITY.md §2, §6). Exactly one request redeems the code (see `redeem`); duplicates — a
 //! replayed URL, a double-submitted form, a browser retry — wait for its outcome and end where it ended.
 //! Success is a 303 to the return URL with `Referrer-Policy: no-referrer`; any failure is a 4xx/5xx page with
 //! escaped text, no session and nothing cached (see `outcome`).

@@ -1,5 +1,5 @@
 //! How a sign-in ended, and the answer every copy of its callback gets: the first request and each duplicate
-//! alike end where the sign-in ended (SECURITY.md §6–§8).
+//! alike end where the sign-in ended (docs/SECURITY.md §6–§8).
 
 use std::sync::Arc;
 
@@ -93,7 +93,8 @@ pub(crate) fn respond(sessions: &Sessions, outcome: Outcome) -> Response {
             let location =
                 HeaderValue::from_str(return_url.as_str()).expect("a validated return URL is a header value");
             (
-                // 303, never 307: the browser must not re-POST a form_post body to the return URL (§8).
+                // 303, never 307: the browser must not re-POST a form_post body to the return URL
+                // (docs/SECURITY.md §8).
                 StatusCode::SEE_OTHER,
                 [
                     (LOCATION, location),

@@ -1,4 +1,4 @@
-//! Sign-ins that were started and have not come back yet, keyed by `state` (SECURITY.md §2, §6).
+//! Sign-ins that were started and have not come back yet, keyed by `state` (docs/SECURITY.md §2, §6).
 //!
 //! Each is bound to the browser that started it and is claimed exactly once: the first callback request takes
 //! it (pending → redeeming) under a lock, so no second request can reach the token endpoint with the same

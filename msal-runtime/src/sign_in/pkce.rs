@@ -1,4 +1,4 @@
-//! PKCE with S256 only (RFC 7636 §4; SECURITY.md §1): a fresh verifier per sign-in, never `plain`.
+//! PKCE with S256 only (RFC 7636 §4; docs/SECURITY.md §1): a fresh verifier per sign-in, never `plain`.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

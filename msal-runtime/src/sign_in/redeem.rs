@@ -2,9 +2,9 @@
 //! (see `callback`). Then the ID token is validated, the user's tokens go to their cache partition, and a new
 //! session begins.
 //!
-//! Order matters (SECURITY.md §5, §7, §11–§14, §18): the response's `iss` is checked before anything else is
-//! believed (RFC 9207 §2.4), then the provider's `error`, then the code is redeemed (RFC 6749 §4.1.3) and the
-//! ID token validated (OpenID Connect Core §3.1.3.7) before anything is written.
+//! Order matters (docs/SECURITY.md §5, §7, §11–§14, §18): the response's `iss` is checked before anything
+//! else is believed (RFC 9207 §2.4), then the provider's `error`, then the code is redeemed (RFC 6749 §4.1.3)
+//! and the ID token validated (OpenID Connect Core §3.1.3.7) before anything is written.
 
 use std::sync::Arc;
 
@@ -109,7 +109,7 @@ impl Redemption {
             .await
             .map_err(|error| CallbackRejection::Cache(Arc::new(error)))?;
 
-        // A new session id at every sign-in (SECURITY.md §18); the one this browser had before is ended.
+        // A new session id at every sign-in (docs/SECURITY.md §18); the one this browser had before is ended.
         if let Some(previous) = previous_session {
             self.sessions.end(&previous);
         }

@@ -1,4 +1,4 @@
-//! Where the browser goes after sign-in or consent: same-origin relative paths only (SECURITY.md §9).
+//! Where the browser goes after sign-in or consent: same-origin relative paths only (docs/SECURITY.md §9).
 //!
 //! An open redirect after sign-in is the classic way to turn a trusted sign-in link into a phishing link, so
 //! anything that a browser could read as another origin is refused: `//host` and `/\host` (browsers treat a

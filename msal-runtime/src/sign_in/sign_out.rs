@@ -1,6 +1,6 @@
-//! Sign-out (SECURITY.md §18): delete the session and the user's token-cache partition, clear the cookie, and
-//! end the provider's session with RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0 §2) carrying
-//! `id_token_hint`.
+//! Sign-out (docs/SECURITY.md §18): delete the session and the user's token-cache partition, clear the
+//! cookie, and end the provider's session with RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0 §2)
+//! carrying `id_token_hint`.
 
 use std::sync::Arc;
 

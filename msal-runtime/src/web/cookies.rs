@@ -1,4 +1,4 @@
-//! The two cookies the runtime sets, both opaque and encrypted (SECURITY.md §16, §17):
+//! The two cookies the runtime sets, both opaque and encrypted (docs/SECURITY.md §16, §17):
 //! the session cookie (a random session id) and the sign-in cookie (a random id of this browser, binding each
 //! pending sign-in to the browser that started it).
 //!
