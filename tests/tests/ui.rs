@@ -7,3 +7,10 @@ fn requires_scopes() {
     cases.pass("ui/pass/*.rs");
     cases.compile_fail("ui/fail/*.rs");
 }
+
+/// A router whose state cannot reach the runtime (`Msal: FromRef<S>`, `ProtectedApi: FromRef<S>`) does not
+/// compile: a forgotten wiring fails the build, never the first request.
+#[test]
+fn a_forgotten_wiring_fails_the_build() {
+    trybuild::TestCases::new().compile_fail("ui/wiring/*.rs");
+}

@@ -1,5 +1,5 @@
 use axum::{Router, routing::get};
-use msal_runtime::{AccessToken, requires_scopes};
+use msal_runtime::{AccessToken, Msal, requires_scopes};
 
 #[requires_scopes("Mail.Read", "user.read", permissions = "../permissions.toml")]
 async fn inbox(token: AccessToken) -> String {
@@ -11,6 +11,10 @@ async fn orders(token: AccessToken) -> String {
     format!("{:?}", token.expires_on())
 }
 
+fn app(msal: Msal) -> Router {
+    Router::new().route("/mail", get(inbox)).route("/orders", get(orders)).with_state(msal)
+}
+
 fn main() {
-    let _app: Router = Router::new().route("/mail", get(inbox)).route("/orders", get(orders));
+    let _ = app;
 }

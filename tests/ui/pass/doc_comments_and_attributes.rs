@@ -2,7 +2,7 @@
 //! A crate whose handler keeps its documentation and attributes.
 
 use axum::{Router, routing::get};
-use msal_runtime::{AccessToken, requires_scopes};
+use msal_runtime::{AccessToken, Msal, requires_scopes};
 
 /// Lists the inbox.
 ///
@@ -14,6 +14,10 @@ pub async fn inbox(#[allow(unused_variables)] token: AccessToken) -> &'static st
     "inbox"
 }
 
+fn app(msal: Msal) -> Router {
+    Router::new().route("/mail", get(inbox)).with_state(msal)
+}
+
 fn main() {
-    let _app: Router = Router::new().route("/mail", get(inbox));
+    let _ = app;
 }

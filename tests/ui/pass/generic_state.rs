@@ -1,5 +1,6 @@
-use axum::{Router, extract::State, routing::get};
-use msal_runtime::{AccessToken, requires_scopes};
+use axum::extract::{FromRef, State};
+use axum::{Router, routing::get};
+use msal_runtime::{AccessToken, Msal, requires_scopes};
 
 #[requires_scopes("Mail.Read")]
 async fn inbox<S>(token: AccessToken, State(state): State<S>) -> String
@@ -9,10 +10,15 @@ where
     format!("{state:?} {:?}", token.expires_on())
 }
 
-fn router<S: Clone + Send + Sync + std::fmt::Debug + 'static>(state: S) -> Router {
+// Any state the runtime can be reached from.
+fn router<S>(state: S) -> Router
+where
+    S: Clone + Send + Sync + std::fmt::Debug + 'static,
+    Msal: FromRef<S>,
+{
     Router::new().route("/mail", get(inbox::<S>)).with_state(state)
 }
 
 fn main() {
-    let _app = router(42u8);
+    let _ = router::<Msal>;
 }

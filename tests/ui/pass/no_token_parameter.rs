@@ -1,5 +1,5 @@
 use axum::{Router, routing::get};
-use msal_runtime::requires_scopes;
+use msal_runtime::{Msal, requires_scopes};
 
 // No token is used, yet the page requires Mail.Send: consent happens before the body runs.
 #[requires_scopes("Mail.Send")]
@@ -7,6 +7,10 @@ async fn compose() -> &'static str {
     "<form>…</form>"
 }
 
+fn app(msal: Msal) -> Router {
+    Router::new().route("/mail/compose", get(compose)).with_state(msal)
+}
+
 fn main() {
-    let _app: Router = Router::new().route("/mail/compose", get(compose));
+    let _ = app;
 }

@@ -4,7 +4,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
     routing::post,
 };
-use msal_runtime::{AccessToken, requires_scopes};
+use msal_runtime::{AccessToken, Msal, requires_scopes};
 
 struct AppError;
 
@@ -22,6 +22,10 @@ async fn send(token: AccessToken) -> Result<Redirect, AppError> {
     Ok(Redirect::to("/mail"))
 }
 
+fn app(msal: Msal) -> Router {
+    Router::new().route("/mail/send", post(send)).with_state(msal)
+}
+
 fn main() {
-    let _app: Router = Router::new().route("/mail/send", post(send));
+    let _ = app;
 }

@@ -1,11 +1,25 @@
-use axum::{Router, extract::State, routing::get};
-use msal_runtime::{AccessToken, requires_scopes};
+use axum::extract::{FromRef, State};
+use axum::{Router, routing::get};
+use msal_runtime::{AccessToken, Msal, requires_scopes};
+
+// The runtime's extractors reach `Msal` through the app's state.
+#[derive(Clone)]
+struct AppState {
+    msal: Msal,
+    title: &'static str,
+}
+
+impl FromRef<AppState> for Msal {
+    fn from_ref(state: &AppState) -> Msal {
+        state.msal.clone()
+    }
+}
 
 // One token per resource, each with its own scopes.
 #[requires_scopes]
 async fn dashboard(
     #[scopes("User.Read", "Mail.Read")] graph: AccessToken,
-    State(title): State<&'static str>,
+    State(AppState { title, .. }): State<AppState>,
     #[scopes("api://contoso/Orders.Read")] orders: AccessToken,
 ) -> String {
     format!("{title} {:?} {:?}", graph.expires_on(), orders.expires_on())
@@ -13,10 +27,15 @@ async fn dashboard(
 
 // The unannotated token takes the attribute's scopes.
 #[requires_scopes("Mail.Read")]
-async fn both(mail: AccessToken, #[scopes("api://contoso/.default")] orders: AccessToken) -> String {
+async fn both(mail: AccessToken, #[scopes("api://contoso/.default")] orders: AccessToken
+) -> String {
     format!("{:?} {:?}", mail.expires_on(), orders.expires_on())
 }
 
+fn app(msal: Msal) -> Router {
+    Router::new().route("/", get(dashboard)).route("/both", get(both)).with_state(AppState { msal, title: "Dashboard" })
+}
+
 fn main() {
-    let _app: Router = Router::new().route("/", get(dashboard)).route("/both", get(both)).with_state("Dashboard");
+    let _ = app;
 }

@@ -1,9 +1,18 @@
-use axum::{Router, extract::State, routing::get};
-use msal_runtime::{AccessToken, requires_scopes};
+use axum::extract::{FromRef, State};
+use axum::{Router, routing::get};
+use msal_runtime::{AccessToken, Msal, requires_scopes};
 
+// The runtime's extractors reach `Msal` through the app's state.
 #[derive(Clone)]
 struct AppState {
+    msal: Msal,
     greeting: &'static str,
+}
+
+impl FromRef<AppState> for Msal {
+    fn from_ref(state: &AppState) -> Msal {
+        state.msal.clone()
+    }
 }
 
 #[requires_scopes("Mail.Read")]
@@ -11,6 +20,10 @@ async fn inbox(token: AccessToken, State(state): State<AppState>) -> String {
     format!("{} {:?}", state.greeting, token.expires_on())
 }
 
+fn app(msal: Msal) -> Router {
+    Router::new().route("/mail", get(inbox)).with_state(AppState { msal, greeting: "hi" })
+}
+
 fn main() {
-    let _app: Router = Router::new().route("/mail", get(inbox)).with_state(AppState { greeting: "hi" });
+    let _ = app;
 }
