@@ -1,18 +1,20 @@
-//! What `#[requires_scopes]` writes for a handler with errors: the errors, and the handler with its
-//! signature rewritten, so that the rest of the crate compiles and the user sees only the macro's errors.
+//! What `#[requires_scopes]` writes for a handler with errors: the errors, and the handler still a valid
+//! axum handler (as thiserror's `fallback.rs` still implements the trait), so that the rest of the crate
+//! compiles and the user sees only the macro's errors, not a "`Handler` is not implemented" on the route.
 //!
 //! It gets no scopes and is not registered in the app-wide list. Nothing needs tracking for rebuilds: a
 //! crate with errors is compiled again anyway.
 
 use proc_macro2::TokenStream;
 use quote::quote;
+use syn::Token;
 
 use crate::ast::Handler;
 use crate::expand;
 
 pub(crate) fn handler(handler: &Handler, errors: TokenStream) -> TokenStream {
     let mut items = TokenStream::new();
-    let sig = if handler.sig.receiver().is_some() {
+    let mut sig = if handler.sig.receiver().is_some() {
         // A method: marker types cannot go into its `impl` block, and no route takes it anyway.
         expand::without_scopes_attributes(&handler.sig)
     } else {
@@ -23,6 +25,9 @@ pub(crate) fn handler(handler: &Handler, errors: TokenStream) -> TokenStream {
         }
         expand::signature(handler, &requests, &markers)
     };
+    // A route needs a function returning a future: a non-`async` handler would add axum's error to ours.
+    let span = sig.fn_token.span;
+    sig.asyncness.get_or_insert(Token![async](span));
     let function = expand::function(handler, &sig);
     quote! { #errors #items #function }
 }
@@ -47,9 +52,8 @@ mod tests {
     }
 
     #[test]
-    fn a_handler_with_errors_is_still_a_handler_without_scopes() {
-        let expanded =
-            fallback(quote! { async fn inbox(#[scopes("Mail.Read")] token: AccessToken) -> String { body() } });
+    fn a_handler_with_errors_is_still_an_async_handler_without_scopes() {
+        let expanded = fallback(quote! { fn inbox(#[scopes("Mail.Read")] token: AccessToken) -> String { body() } });
         assert!(expanded.starts_with(":: core :: compile_error ! { \"error\" }"), "{expanded}");
         assert!(expanded.contains("const SCOPES : & 'static [& 'static str] = & [] ;"), "{expanded}");
         assert!(
@@ -64,8 +68,8 @@ mod tests {
     }
 
     #[test]
-    fn a_method_is_left_as_written() {
-        let expanded = fallback(quote! { async fn inbox(&self, #[scopes("Mail.Read")] token: AccessToken) {} });
+    fn a_method_is_left_as_written_but_async() {
+        let expanded = fallback(quote! { fn inbox(&self, #[scopes("Mail.Read")] token: AccessToken) {} });
         assert!(expanded.ends_with("async fn inbox (& self , token : AccessToken) { }"), "{expanded}");
         assert!(!expanded.contains("struct"), "{expanded}");
     }

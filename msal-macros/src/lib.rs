@@ -89,8 +89,9 @@ use proc_macro::TokenStream;
 /// `scope-token`; a non-string or unknown argument; a repeated `permissions`, or one on a parameter; two
 /// `#[scopes]` on one parameter; duplicates (case-insensitive); `openid`, `profile`, `offline_access` (the
 /// runtime adds them); scopes of two resources in one token; `.default` beside explicit scopes of its
-/// resource; a non-`async` function; `self`; several token parameters without `#[scopes]`. The body is not
-/// read, so a mistake in it gets only the compiler's error.
+/// resource; a non-`async` function; `self`; several token parameters without `#[scopes]`. A handler with
+/// errors still compiles as a handler (with no scopes), so that its route adds no errors of its own; the body
+/// is not read, so a mistake in it gets only the compiler's error.
 ///
 /// # Declared permissions
 ///
