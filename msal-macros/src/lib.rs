@@ -3,10 +3,12 @@
 //! The macro only checks scopes at compile time and rewrites the handler's signature; the runtime's
 //! `AccessTokenFor` extractor does the work at run time (see `msal_runtime`).
 
+mod ast;
 mod declared;
 mod diagnostics;
 mod entry;
 mod expand;
+mod fallback;
 mod parse;
 mod resource;
 mod validate;
@@ -84,9 +86,12 @@ use proc_macro::TokenStream;
 ///
 /// Each mistake is an error on the offending string, with the fix; all of a handler's errors are reported
 /// at once: no scopes; an empty, blank or whitespace-holding scope; characters outside RFC 6749's
-/// `scope-token`; a non-string argument; duplicates (case-insensitive); `openid`, `profile`,
-/// `offline_access` (the runtime adds them); scopes of two resources in one token; `.default` beside explicit
-/// scopes of its resource; a non-`async` function; `self`; several token parameters without `#[scopes]`.
+/// `scope-token`; a non-string or unknown argument; a repeated `permissions`, or one on a parameter; two
+/// `#[scopes]` on one parameter; duplicates (case-insensitive); `openid`, `profile`, `offline_access` (the
+/// runtime adds them); scopes of two resources in one token; `.default` beside explicit scopes of its
+/// resource; a non-`async` function; `self`; several token parameters without `#[scopes]`. A handler with
+/// errors still compiles as a handler (with no scopes), so that its route adds no errors of its own; the body
+/// is not read, so a mistake in it gets only the compiler's error.
 ///
 /// # Declared permissions
 ///

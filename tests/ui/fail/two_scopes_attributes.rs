@@ -1,0 +1,8 @@
+use msal_runtime::{AccessToken, requires_scopes};
+
+#[requires_scopes]
+async fn profile(#[scopes("User.Read")] #[scopes("Mail.Read")] graph: AccessToken) -> String {
+    format!("{:?}", graph.expires_on())
+}
+
+fn main() {}
