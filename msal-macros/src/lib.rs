@@ -18,11 +18,31 @@ use proc_macro::TokenStream;
 /// Runs an axum handler only with a valid access token of the signed-in user for the given scopes.
 ///
 /// ```
-/// use axum::{Form, Router, extract::State, routing::post};
-/// use msal_runtime::{AccessToken, requires_scopes};
+/// use axum::extract::{FromRef, State};
+/// use axum::{Form, Router, routing::post};
+/// use msal_runtime::{AccessToken, Msal, requires_scopes};
 ///
 /// #[derive(Clone)]
 /// struct MailApi;
+///
+/// #[derive(Clone)]
+/// struct AppState {
+///     msal: Msal,
+///     mail_api: MailApi,
+/// }
+///
+/// // The runtime's extractor reaches `Msal` through the router's state.
+/// impl FromRef<AppState> for Msal {
+///     fn from_ref(state: &AppState) -> Msal {
+///         state.msal.clone()
+///     }
+/// }
+///
+/// impl FromRef<AppState> for MailApi {
+///     fn from_ref(state: &AppState) -> MailApi {
+///         state.mail_api.clone()
+///     }
+/// }
 ///
 /// #[derive(serde::Deserialize)]
 /// struct Mail {
@@ -36,32 +56,36 @@ use proc_macro::TokenStream;
 ///     "sent"
 /// }
 ///
-/// let app: Router = Router::new().route("/mail/send", post(send)).with_state(MailApi);
+/// fn app(msal: Msal) -> Router {
+///     Router::new().route("/mail/send", post(send)).with_state(AppState { msal, mail_api: MailApi })
+/// }
 /// # let _ = app;
 /// ```
 ///
 /// The token comes from the user's cache when possible (a hash lookup) and is refreshed when needed, one
 /// refresh serving all concurrent requests of the user. When the user has not consented to the scopes, the
 /// request is answered for them: a page load goes to the provider and comes back, a `fetch()` gets a 401
-/// with a consent URL, a form POST comes back to its form page. `Msal::layer()` must wrap the route.
+/// with a consent URL, a form POST comes back to its form page. The router's state must reach the runtime
+/// (`Msal: FromRef<S>`, see `msal_runtime::Msal`): a router that cannot does not compile.
 ///
 /// # Handlers
 ///
 /// The `token: AccessToken` parameter may be anywhere among the other extractors (a body extractor stays
 /// last) and bound by any pattern. A handler without one still requires the scopes: consent happens before
 /// its body runs. Doc comments and other attributes are kept; put `#[requires_scopes]` above
-/// `#[axum::debug_handler]`, which then checks the rewritten signature:
+/// `#[axum::debug_handler]`, which then checks the rewritten signature (name the state when no `State`
+/// parameter says it):
 ///
 /// ```
-/// use msal_runtime::{AccessToken, requires_scopes};
+/// use msal_runtime::{Msal, requires_scopes};
 ///
 /// /// The compose page: asks for Mail.Send consent the first time.
 /// #[requires_scopes("Mail.Send")]
-/// #[axum::debug_handler]
+/// #[axum::debug_handler(state = Msal)]
 /// async fn compose() -> &'static str {
 ///     "<form>…</form>"
 /// }
-/// # let _ = axum::routing::get::<_, _, ()>(compose);
+/// # let _ = axum::routing::get::<_, _, Msal>(compose);
 /// ```
 ///
 /// # Several resources
@@ -79,7 +103,7 @@ use proc_macro::TokenStream;
 /// ) -> String {
 ///     format!("{:?} {:?}", graph.expires_on(), orders.expires_on())
 /// }
-/// # let _ = axum::routing::get::<_, _, ()>(dashboard);
+/// # let _ = axum::routing::get::<_, _, msal_runtime::Msal>(dashboard);
 /// ```
 ///
 /// # Compile-time checks
