@@ -153,10 +153,13 @@ impl MemoryTokenStore {
         let index = (self.hasher.hash_one(key) as usize) % self.shards.len();
         &self.shards[index]
     }
+}
 
-    /// The cached access token of `account` for `request` from the partition's summary (see `hot`); `None`
-    /// when the user has no partition.
-    pub(crate) fn find_hot(
+#[async_trait]
+impl TokenStore for MemoryTokenStore {
+    /// From the partition's summary (see `hot`), which answers exactly like the full rules or says it cannot
+    /// tell; `None` when the user has no live partition, which this store knows for certain.
+    fn find_hot(
         &self,
         account: &HomeAccountId,
         request: Option<&ScopeIds>,
@@ -168,10 +171,7 @@ impl MemoryTokenStore {
         let slot = shard.live(key, now)?;
         Some(slot.hot.find(request, now, min_remaining))
     }
-}
 
-#[async_trait]
-impl TokenStore for MemoryTokenStore {
     async fn load(&self, account: &HomeAccountId) -> Result<Option<Stored>, StoreError> {
         let key = SlotKey::of(account);
         let mut shard = self.shard(&key).lock();

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use crate::cache::hot::{HotLookup, ScopeIds};
 use crate::cache::schema::CachePartition;
 use crate::provider::account::HomeAccountId;
 
@@ -40,9 +41,39 @@ pub enum StoreError {
     Contention,
 }
 
-/// Where token-cache partitions are kept, one per user.
+/// Where token-cache partitions are kept, one per user, for one client.
+///
+/// Every store runs the contract suite in `store_suite.rs` with one `token_store_suite!` line.
 #[async_trait]
 pub(crate) trait TokenStore: Send + Sync + fmt::Debug {
+    /// The cache-hit fast path: the access token of the store's client serving `request` (ids of the request's
+    /// scopes without the reserved ones; `None` when a scope was never issued) and valid for more than
+    /// `min_remaining` seconds after `now` (the current Unix time), answered without a [`load`](Self::load).
+    ///
+    /// Synchronous because a cache hit must not pay for the async interface: a store answers here only from
+    /// what it already holds in memory (the memory store's per-partition summaries, an L1 in front of a remote
+    /// store), and says it cannot tell otherwise.
+    ///
+    /// What a store must guarantee, for the user's partition as [`load`](Self::load) would return it now:
+    /// - `None` only when `load` would return `None` (no partition, or an expired one);
+    /// - `Some(HotLookup::Hit(token))` only when `partition.find_access_token(client, scopes, now,
+    ///   min_remaining)` finds an entry with the same secret, `expires_on` and `refresh_on`;
+    /// - `Some(HotLookup::Miss)` only when those full rules find no token;
+    /// - `Some(HotLookup::Unknown)` whenever it cannot tell any of these without loading, including whether
+    ///   the partition exists: the caller then loads and applies the full rules.
+    ///
+    /// Answering `Unknown` is always correct, only slower; that is the default, for stores that keep no
+    /// summaries (every cache hit then costs a `load`).
+    fn find_hot(
+        &self,
+        _key: &HomeAccountId,
+        _request: Option<&ScopeIds>,
+        _now: u64,
+        _min_remaining: u64,
+    ) -> Option<HotLookup> {
+        Some(HotLookup::Unknown)
+    }
+
     /// The user's partition, or `None` when absent or expired.
     async fn load(&self, key: &HomeAccountId) -> Result<Option<Stored>, StoreError>;
 

@@ -29,8 +29,7 @@ const MAX_UPDATE_ATTEMPTS: usize = 32;
 /// The token cache of one app: every signed-in user's tokens, server-side.
 #[derive(Clone)]
 pub struct TokenCache {
-    /// The in-memory store, whose summaries answer cache hits without the async store interface.
-    memory: Arc<MemoryTokenStore>,
+    /// Cache hits go through it too ([`TokenStore::find_hot`]), so any store can answer them fast.
     store: Arc<dyn TokenStore>,
     /// How long a partition is kept after a write when its refresh token's expiry is unknown (refresh tokens
     /// of Entra live 90 days of inactivity).
@@ -46,12 +45,17 @@ impl std::fmt::Debug for TokenCache {
 impl TokenCache {
     /// An in-memory cache of `client_id`'s tokens for at most `max_users` users.
     pub(crate) fn in_memory(max_users: NonZeroUsize, partition_lifetime: Duration, client_id: &str) -> Self {
-        let memory = Arc::new(MemoryTokenStore::new(max_users, client_id));
-        Self { store: Arc::clone(&memory) as Arc<dyn TokenStore>, memory, partition_lifetime }
+        Self::with_store(Arc::new(MemoryTokenStore::new(max_users, client_id)), partition_lifetime)
     }
 
-    /// The cache-hit path: what the summary of the user's partition says about `request` (scope ids without
-    /// reserved scopes); `None` when the user has no partition.
+    /// A cache whose partitions live in `store` (built for the app's client id).
+    pub(crate) fn with_store(store: Arc<dyn TokenStore>, partition_lifetime: Duration) -> Self {
+        Self { store, partition_lifetime }
+    }
+
+    /// The cache-hit path: what the store can tell about `request` (scope ids without reserved scopes) without
+    /// a load; `None` when the user has no partition, `Some(HotLookup::Unknown)` when only a load can tell (see
+    /// [`TokenStore::find_hot`]).
     pub(crate) fn find_hot(
         &self,
         key: &HomeAccountId,
@@ -59,7 +63,7 @@ impl TokenCache {
         now: u64,
         min_remaining: u64,
     ) -> Option<HotLookup> {
-        self.memory.find_hot(key, request, now, min_remaining)
+        self.store.find_hot(key, request, now, min_remaining)
     }
 
     /// The user's partition as stored now.
