@@ -207,6 +207,17 @@ impl TokenStore for MemoryTokenStore {
     }
 
     async fn count(&self) -> Result<usize, StoreError> {
-        Ok(self.shards.iter().map(|shard| shard.lock().slots.len()).sum())
+        let now = unix_now();
+        // Expired slots linger until touched or evicted; they are gone to every reader, so count them out.
+        // Dropping them here too costs nothing more than skipping them (the walk reads every slot anyway).
+        Ok(self
+            .shards
+            .iter()
+            .map(|shard| {
+                let mut shard = shard.lock();
+                shard.slots.retain(|_, slot| slot.expires_at > now);
+                shard.slots.len()
+            })
+            .sum())
     }
 }
