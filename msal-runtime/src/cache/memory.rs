@@ -221,3 +221,16 @@ impl TokenStore for MemoryTokenStore {
             .sum())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::cache::TokenCache;
+    use crate::cache::store_suite::{CLIENT_ID, token_store_suite};
+
+    token_store_suite!(
+        memory_store,
+        |max_users, lifetime| async move { TokenCache::in_memory(max_users, lifetime, CLIENT_ID) },
+        eviction = least_recently_used,
+        fast_path = summaries
+    );
+}

@@ -6,6 +6,8 @@ mod memory;
 pub(crate) mod partition;
 mod schema;
 mod store;
+#[cfg(test)]
+mod store_suite;
 mod token_cache;
 
 pub(crate) use hot::{HotLookup, ScopeIds};

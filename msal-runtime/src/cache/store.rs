@@ -78,7 +78,8 @@ pub(crate) trait TokenStore: Send + Sync + fmt::Debug {
     async fn load(&self, key: &HomeAccountId) -> Result<Option<Stored>, StoreError>;
 
     /// Writes the partition if the stored version is still `expected` (`None`: only if absent), keeping it
-    /// until `expires_at` (Unix seconds).
+    /// until `expires_at` (Unix seconds; from that second on it is absent to every reader and writer). A new
+    /// version is never one the store handed out before, even for a partition removed and created again.
     async fn save(
         &self,
         key: &HomeAccountId,
