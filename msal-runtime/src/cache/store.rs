@@ -94,3 +94,82 @@ pub(crate) trait TokenStore: Send + Sync + fmt::Debug {
     /// How many partitions are stored (for operations and tests; may be slow on remote stores).
     async fn count(&self) -> Result<usize, StoreError>;
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use async_trait::async_trait;
+
+    use super::{Saved, StoreError, Stored, TokenStore};
+    use crate::cache::TokenCache;
+    use crate::cache::hot::{HotLookup, ScopeIds};
+    use crate::cache::memory::MemoryTokenStore;
+    use crate::cache::schema::CachePartition;
+    use crate::cache::store_suite::{CLIENT_ID, token_store_suite};
+    use crate::clock::unix_now;
+    use crate::provider::account::HomeAccountId;
+    use crate::scope::set::ScopeSet;
+
+    /// A store without summaries: the memory store's partitions behind the trait's default `find_hot`.
+    #[derive(Debug)]
+    struct LoadOnly(MemoryTokenStore);
+
+    #[async_trait]
+    impl TokenStore for LoadOnly {
+        async fn load(&self, key: &HomeAccountId) -> Result<Option<Stored>, StoreError> {
+            self.0.load(key).await
+        }
+
+        async fn save(
+            &self,
+            key: &HomeAccountId,
+            expected: Option<u64>,
+            partition: Arc<CachePartition>,
+            expires_at: u64,
+        ) -> Result<Saved, StoreError> {
+            self.0.save(key, expected, partition, expires_at).await
+        }
+
+        async fn remove(&self, key: &HomeAccountId) -> Result<(), StoreError> {
+            self.0.remove(key).await
+        }
+
+        async fn count(&self) -> Result<usize, StoreError> {
+            self.0.count().await
+        }
+    }
+
+    fn load_only(max_users: std::num::NonZeroUsize, lifetime: std::time::Duration) -> TokenCache {
+        TokenCache::with_store(Arc::new(LoadOnly(MemoryTokenStore::new(max_users, CLIENT_ID))), lifetime)
+    }
+
+    token_store_suite!(
+        load_only_store,
+        |max_users, lifetime| async move { load_only(max_users, lifetime) },
+        eviction = least_recently_used,
+        fast_path = load_only
+    );
+
+    /// `None` would tell silent acquisition that the user has no tokens and must sign in again: a store
+    /// without summaries must send every lookup, of present and absent users alike, to a load.
+    #[tokio::test]
+    async fn without_summaries_every_lookup_goes_the_slow_path() {
+        let cache = load_only(std::num::NonZeroUsize::new(10).unwrap(), std::time::Duration::from_secs(3600));
+        let mut partition = CachePartition::default();
+        crate::cache::partition::tests::issue(
+            &mut partition,
+            &crate::cache::partition::tests::response("t", Some("Mail.Read"), 3600),
+            "Mail.Read",
+            crate::cache::GrantType::RefreshToken,
+            unix_now(),
+        );
+        let alice = HomeAccountId::new("alice");
+        cache.store().save(&alice, None, Arc::new(partition), unix_now() + 3600).await.unwrap();
+        let request = ScopeIds::of_request(&ScopeSet::parse("Mail.Read").unwrap());
+        for user in [alice, HomeAccountId::new("nobody")] {
+            let answer = cache.find_hot(&user, request.as_ref(), unix_now(), 300);
+            assert!(matches!(answer, Some(HotLookup::Unknown)), "{user}: {answer:?}");
+        }
+    }
+}
