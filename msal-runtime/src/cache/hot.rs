@@ -121,7 +121,8 @@ pub(crate) enum HotLookup {
     Hit(HotToken),
     /// No cached token serves the request.
     Miss,
-    /// The summary cannot tell; apply the full rules to the partition.
+    /// The summary cannot tell (or the store keeps none, and then not even whether the partition exists):
+    /// load the partition and apply the full rules.
     Unknown,
 }
 

@@ -153,10 +153,13 @@ impl MemoryTokenStore {
         let index = (self.hasher.hash_one(key) as usize) % self.shards.len();
         &self.shards[index]
     }
+}
 
-    /// The cached access token of `account` for `request` from the partition's summary (see `hot`); `None`
-    /// when the user has no partition.
-    pub(crate) fn find_hot(
+#[async_trait]
+impl TokenStore for MemoryTokenStore {
+    /// From the partition's summary (see `hot`), which answers exactly like the full rules or says it cannot
+    /// tell; `None` when the user has no live partition, which this store knows for certain.
+    fn find_hot(
         &self,
         account: &HomeAccountId,
         request: Option<&ScopeIds>,
@@ -168,10 +171,7 @@ impl MemoryTokenStore {
         let slot = shard.live(key, now)?;
         Some(slot.hot.find(request, now, min_remaining))
     }
-}
 
-#[async_trait]
-impl TokenStore for MemoryTokenStore {
     async fn load(&self, account: &HomeAccountId) -> Result<Option<Stored>, StoreError> {
         let key = SlotKey::of(account);
         let mut shard = self.shard(&key).lock();
@@ -207,6 +207,30 @@ impl TokenStore for MemoryTokenStore {
     }
 
     async fn count(&self) -> Result<usize, StoreError> {
-        Ok(self.shards.iter().map(|shard| shard.lock().slots.len()).sum())
+        let now = unix_now();
+        // Expired slots linger until touched or evicted; they are gone to every reader, so count them out.
+        // Dropping them here too costs nothing more than skipping them (the walk reads every slot anyway).
+        Ok(self
+            .shards
+            .iter()
+            .map(|shard| {
+                let mut shard = shard.lock();
+                shard.slots.retain(|_, slot| slot.expires_at > now);
+                shard.slots.len()
+            })
+            .sum())
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::cache::store_suite::{CLIENT_ID, token_store_suite};
+    use crate::cache::token_cache::TokenCache;
+
+    token_store_suite!(
+        memory_store,
+        |max_users, lifetime| async move { TokenCache::in_memory(max_users, lifetime, CLIENT_ID) },
+        eviction = least_recently_used,
+        fast_path = summaries
+    );
 }

@@ -6,4 +6,6 @@ pub(crate) mod memory;
 pub(crate) mod partition;
 pub(crate) mod schema;
 pub(crate) mod store;
+#[cfg(test)]
+mod store_suite;
 pub(crate) mod token_cache;

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use crate::cache::hot::{HotLookup, ScopeIds};
 use crate::cache::schema::CachePartition;
 use crate::provider::account::HomeAccountId;
 
@@ -40,14 +41,45 @@ pub enum StoreError {
     Contention,
 }
 
-/// Where token-cache partitions are kept, one per user.
+/// Where token-cache partitions are kept, one per user, for one client.
+///
+/// Every store runs the contract suite in `store_suite.rs` with one `token_store_suite!` line.
 #[async_trait]
 pub(crate) trait TokenStore: Send + Sync + fmt::Debug {
+    /// The cache-hit fast path: the access token of the store's client serving `request` (ids of the request's
+    /// scopes without the reserved ones; `None` when a scope was never issued) and valid for more than
+    /// `min_remaining` seconds after `now` (the current Unix time), answered without a [`load`](Self::load).
+    ///
+    /// Synchronous because a cache hit must not pay for the async interface: a store answers here only from
+    /// what it already holds in memory (the memory store's per-partition summaries, an L1 in front of a remote
+    /// store), and says it cannot tell otherwise.
+    ///
+    /// What a store must guarantee, for the user's partition as [`load`](Self::load) would return it now:
+    /// - `None` only when `load` would return `None` (no partition, or an expired one);
+    /// - `Some(HotLookup::Hit(token))` only when `partition.find_access_token(client, scopes, now,
+    ///   min_remaining)` finds an entry with the same secret, `expires_on` and `refresh_on`;
+    /// - `Some(HotLookup::Miss)` only when those full rules find no token;
+    /// - `Some(HotLookup::Unknown)` whenever it cannot tell any of these without loading, including whether
+    ///   the partition exists: the caller then loads and applies the full rules.
+    ///
+    /// Answering `Unknown` is always correct, only slower; that is the default, for stores that keep no
+    /// summaries (every cache hit then costs a `load`).
+    fn find_hot(
+        &self,
+        _key: &HomeAccountId,
+        _request: Option<&ScopeIds>,
+        _now: u64,
+        _min_remaining: u64,
+    ) -> Option<HotLookup> {
+        Some(HotLookup::Unknown)
+    }
+
     /// The user's partition, or `None` when absent or expired.
     async fn load(&self, key: &HomeAccountId) -> Result<Option<Stored>, StoreError>;
 
     /// Writes the partition if the stored version is still `expected` (`None`: only if absent), keeping it
-    /// until `expires_at` (Unix seconds).
+    /// until `expires_at` (Unix seconds; from that second on it is absent to every reader and writer). A new
+    /// version is never one the store handed out before, even for a partition removed and created again.
     async fn save(
         &self,
         key: &HomeAccountId,
@@ -61,4 +93,83 @@ pub(crate) trait TokenStore: Send + Sync + fmt::Debug {
 
     /// How many partitions are stored (for operations and tests; may be slow on remote stores).
     async fn count(&self) -> Result<usize, StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use async_trait::async_trait;
+
+    use super::{Saved, StoreError, Stored, TokenStore};
+    use crate::cache::hot::{HotLookup, ScopeIds};
+    use crate::cache::memory::MemoryTokenStore;
+    use crate::cache::schema::CachePartition;
+    use crate::cache::store_suite::{CLIENT_ID, token_store_suite};
+    use crate::cache::token_cache::TokenCache;
+    use crate::clock::unix_now;
+    use crate::provider::account::HomeAccountId;
+    use crate::scope::set::ScopeSet;
+
+    /// A store without summaries: the memory store's partitions behind the trait's default `find_hot`.
+    #[derive(Debug)]
+    struct LoadOnly(MemoryTokenStore);
+
+    #[async_trait]
+    impl TokenStore for LoadOnly {
+        async fn load(&self, key: &HomeAccountId) -> Result<Option<Stored>, StoreError> {
+            self.0.load(key).await
+        }
+
+        async fn save(
+            &self,
+            key: &HomeAccountId,
+            expected: Option<u64>,
+            partition: Arc<CachePartition>,
+            expires_at: u64,
+        ) -> Result<Saved, StoreError> {
+            self.0.save(key, expected, partition, expires_at).await
+        }
+
+        async fn remove(&self, key: &HomeAccountId) -> Result<(), StoreError> {
+            self.0.remove(key).await
+        }
+
+        async fn count(&self) -> Result<usize, StoreError> {
+            self.0.count().await
+        }
+    }
+
+    fn load_only(max_users: std::num::NonZeroUsize, lifetime: std::time::Duration) -> TokenCache {
+        TokenCache::with_store(Arc::new(LoadOnly(MemoryTokenStore::new(max_users, CLIENT_ID))), lifetime)
+    }
+
+    token_store_suite!(
+        load_only_store,
+        |max_users, lifetime| async move { load_only(max_users, lifetime) },
+        eviction = least_recently_used,
+        fast_path = load_only
+    );
+
+    /// `None` would tell silent acquisition that the user has no tokens and must sign in again: a store
+    /// without summaries must send every lookup, of present and absent users alike, to a load.
+    #[tokio::test]
+    async fn without_summaries_every_lookup_goes_the_slow_path() {
+        let cache = load_only(std::num::NonZeroUsize::new(10).unwrap(), std::time::Duration::from_secs(3600));
+        let mut partition = CachePartition::default();
+        crate::cache::partition::tests::issue(
+            &mut partition,
+            &crate::cache::partition::tests::response("t", Some("Mail.Read"), 3600),
+            "Mail.Read",
+            crate::cache::partition::GrantType::RefreshToken,
+            unix_now(),
+        );
+        let alice = HomeAccountId::new("alice");
+        cache.store().save(&alice, None, Arc::new(partition), unix_now() + 3600).await.unwrap();
+        let request = ScopeIds::of_request(&ScopeSet::parse("Mail.Read").unwrap());
+        for user in [alice, HomeAccountId::new("nobody")] {
+            let answer = cache.find_hot(&user, request.as_ref(), unix_now(), 300);
+            assert!(matches!(answer, Some(HotLookup::Unknown)), "{user}: {answer:?}");
+        }
+    }
 }

@@ -29,8 +29,7 @@ const MAX_UPDATE_ATTEMPTS: usize = 32;
 /// The token cache of one app: every signed-in user's tokens, server-side.
 #[derive(Clone)]
 pub struct TokenCache {
-    /// The in-memory store, whose summaries answer cache hits without the async store interface.
-    memory: Arc<MemoryTokenStore>,
+    /// Cache hits go through it too ([`TokenStore::find_hot`]), so any store can answer them fast.
     store: Arc<dyn TokenStore>,
     /// How long a partition is kept after a write when its refresh token's expiry is unknown (refresh tokens
     /// of Entra live 90 days of inactivity).
@@ -46,12 +45,24 @@ impl std::fmt::Debug for TokenCache {
 impl TokenCache {
     /// An in-memory cache of `client_id`'s tokens for at most `max_users` users.
     pub(crate) fn in_memory(max_users: NonZeroUsize, partition_lifetime: Duration, client_id: &str) -> Self {
-        let memory = Arc::new(MemoryTokenStore::new(max_users, client_id));
-        Self { store: Arc::clone(&memory) as Arc<dyn TokenStore>, memory, partition_lifetime }
+        Self::with_store(Arc::new(MemoryTokenStore::new(max_users, client_id)), partition_lifetime)
     }
 
-    /// The cache-hit path: what the summary of the user's partition says about `request` (scope ids without
-    /// reserved scopes); `None` when the user has no partition.
+    /// A cache whose partitions live in `store` (built for the app's client id).
+    pub(crate) fn with_store(store: Arc<dyn TokenStore>, partition_lifetime: Duration) -> Self {
+        Self { store, partition_lifetime }
+    }
+
+    /// The store itself, for the contract suite's compare-and-swap tests, which the cache's own methods
+    /// cannot reach (they always load before saving).
+    #[cfg(test)]
+    pub(crate) fn store(&self) -> &dyn TokenStore {
+        &*self.store
+    }
+
+    /// The cache-hit path: what the store can tell about `request` (scope ids without reserved scopes) without
+    /// a load; `None` when the user has no partition, `Some(HotLookup::Unknown)` when only a load can tell (see
+    /// [`TokenStore::find_hot`]).
     pub(crate) fn find_hot(
         &self,
         key: &HomeAccountId,
@@ -59,7 +70,7 @@ impl TokenCache {
         now: u64,
         min_remaining: u64,
     ) -> Option<HotLookup> {
-        self.memory.find_hot(key, request, now, min_remaining)
+        self.store.find_hot(key, request, now, min_remaining)
     }
 
     /// The user's partition as stored now.
@@ -149,123 +160,5 @@ impl TokenCache {
     /// `SerializableTokenCache.deserialize`). It contains the user's tokens: handle it as a secret.
     pub async fn export_msal_json(&self, key: &HomeAccountId) -> Result<Option<String>, StoreError> {
         Ok(self.store.load(key).await?.map(|stored| stored.partition.to_msal_json()))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::cache::partition::tests::{account, response};
-    use crate::cache::partition::{GrantType, Issued};
-    use crate::scope::set::ScopeSet;
-
-    fn cache(max_users: usize) -> TokenCache {
-        TokenCache::in_memory(NonZeroUsize::new(max_users).unwrap(), Duration::from_secs(3600), "client")
-    }
-
-    fn key(name: &str) -> HomeAccountId {
-        HomeAccountId::new(name)
-    }
-
-    async fn write(cache: &TokenCache, user: &str, token: &str, scope: &str) {
-        write_expiring(cache, user, token, scope, 3600).await;
-    }
-
-    async fn write_expiring(cache: &TokenCache, user: &str, token: &str, scope: &str, expires_in: u64) {
-        let account = account(user);
-        let requested = ScopeSet::parse(scope).unwrap();
-        let issued = Issued {
-            account: &account,
-            client_id: "client",
-            requested: &requested,
-            grant_type: GrantType::RefreshToken,
-            now: unix_now(),
-        };
-        let response = response(token, Some(scope), expires_in);
-        cache.update(&key(user), |partition| partition.record(&issued, &response)).await.unwrap();
-    }
-
-    #[tokio::test]
-    async fn evicts_the_least_recently_used_user_beyond_the_bound() {
-        let cache = cache(3);
-        for user in ["a", "b", "c"] {
-            write(&cache, user, "t", "Mail.Read").await;
-        }
-        // Touch "a" so that "b" is now the least recently used.
-        assert!(cache.contains_account(&key("a")).await.unwrap());
-        write(&cache, "d", "t", "Mail.Read").await;
-        assert_eq!(cache.account_count().await.unwrap(), 3);
-        assert!(!cache.contains_account(&key("b")).await.unwrap());
-        for user in ["a", "c", "d"] {
-            assert!(cache.contains_account(&key(user)).await.unwrap(), "{user}");
-        }
-    }
-
-    #[tokio::test]
-    async fn a_large_bound_is_respected_across_shards() {
-        let cache = cache(2048);
-        for i in 0..3000 {
-            write(&cache, &format!("user-{i}"), "t", "Mail.Read").await;
-        }
-        let count = cache.account_count().await.unwrap();
-        assert!(count <= 2048 && count > 1500, "{count}");
-        assert!(cache.contains_account(&key("user-2999")).await.unwrap());
-    }
-
-    #[tokio::test]
-    async fn expired_partitions_are_gone() {
-        let cache = TokenCache::in_memory(NonZeroUsize::new(10).unwrap(), Duration::ZERO, "client");
-        write_expiring(&cache, "a", "t", "Mail.Read", 0).await;
-        assert!(!cache.contains_account(&key("a")).await.unwrap());
-        assert_eq!(cache.export_msal_json(&key("a")).await.unwrap(), None);
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    async fn concurrent_writers_of_one_user_lose_no_update() {
-        let cache = cache(10);
-        let writers: Vec<_> = (0..64)
-            .map(|i| {
-                let cache = cache.clone();
-                // Distinct resources, so no token replaces another: all 64 must survive.
-                tokio::spawn(async move { write(&cache, "alice", &format!("t{i}"), &format!("api{i}.Read")).await })
-            })
-            .collect();
-        for writer in writers {
-            writer.await.unwrap();
-        }
-        let stored = cache.load(&key("alice")).await.unwrap().unwrap();
-        assert_eq!(stored.partition.access_tokens.len(), 64);
-    }
-
-    #[tokio::test]
-    async fn update_existing_never_recreates_a_removed_partition() {
-        let cache = cache(10);
-        assert_eq!(cache.update_existing(&key("alice"), |_| ()).await.unwrap(), None);
-        assert!(!cache.contains_account(&key("alice")).await.unwrap());
-        write(&cache, "alice", "t", "Mail.Read").await;
-        assert_eq!(cache.update_existing(&key("alice"), |p| p.access_tokens.len()).await.unwrap(), Some(1));
-    }
-
-    #[tokio::test]
-    async fn exported_json_imports_back_into_another_cache() {
-        let cache = cache(10);
-        write(&cache, "alice", "secret-at", "Mail.Read").await;
-        write(&cache, "bob", "bobs-at", "Mail.Read").await;
-        let alice = cache.export_msal_json(&key("alice")).await.unwrap().unwrap();
-        let other = super::tests::cache(10);
-        assert_eq!(other.import_msal_json(&alice).await.unwrap(), 1);
-        assert_eq!(other.export_msal_json(&key("alice")).await.unwrap().unwrap(), alice);
-        assert!(matches!(other.import_msal_json("{\"AccessToken\": 1}").await, Err(ImportError::Json(_))));
-    }
-
-    #[tokio::test]
-    async fn removal_and_export() {
-        let cache = cache(10);
-        write(&cache, "alice", "secret-at", "Mail.Read").await;
-        let json = cache.export_msal_json(&key("alice")).await.unwrap().unwrap();
-        assert!(json.contains(r#""AccessToken""#) && json.contains("secret-at"));
-        cache.remove_account(&key("alice")).await.unwrap();
-        assert!(!cache.contains_account(&key("alice")).await.unwrap());
-        cache.remove_account(&key("alice")).await.unwrap();
     }
 }
