@@ -92,7 +92,7 @@ impl From<ConnectError> for MsalError {
 ///     user.subject().to_owned()
 /// }
 ///
-/// # async fn run() -> Result<(), msal_runtime::MsalError> {
+/// # async fn run() -> Result<(), msal_runtime::error::MsalError> {
 /// let msal = Msal::from_env().await?;
 /// let app: Router = Router::new()
 ///     .route("/me", get(me))

@@ -23,7 +23,7 @@ use crate::scope::set::{ScopeError, ScopeSet};
 ///     let _bearer = token.authorization_header(); // call the API with it
 ///     "sent"
 /// }
-/// # let _ = axum::routing::post::<_, _, ()>(send);
+/// # let _ = axum::routing::post::<_, _, msal_runtime::Msal>(send);
 /// ```
 pub trait RequiredScopes: Send + Sync + 'static {
     /// The scopes, as registered with the provider (`openid`, `profile` and `offline_access` are implied).
