@@ -54,7 +54,7 @@ pub(crate) async fn sign_in(
         Ok(return_url) => return_url.unwrap_or_else(ReturnUrl::root),
         Err(error) => return refused(&error.to_string()),
     };
-    // `scope` and `claims` come from the consent URLs given to `fetch()` callers (see `consent`).
+    // `scope` and `claims` come from the consent URLs given to `fetch()` callers (see `extract::interaction`).
     let scopes = match params.get("scope").map(ScopeSet::parse).transpose() {
         Ok(scopes) => scopes.map(|scopes| scopes.without_reserved()),
         Err(error) => return refused(&error.to_string()),
