@@ -48,6 +48,7 @@ pub use config::builder::MsalConfigBuilder;
 pub use config::routes::{SIGN_IN_PATH, SIGN_OUT_PATH};
 pub use config::settings::{MsalConfig, ResponseMode, TokenCacheSetting};
 pub use extract::access_token_for::AccessTokenFor;
+pub use extract::cross_origin::AllowCrossOrigin;
 pub use extract::request_kind::RequestKind;
 pub use extract::signed_in_user::SignedInUser;
 pub use msal::Msal;

@@ -28,6 +28,7 @@ use crate::session::store::SessionStore;
 use crate::sign_in::flow::SignInFlow;
 use crate::sign_in::start::SignInStart;
 use crate::web::cookies::{COOKIE_KEY_LEN, Cookies};
+use crate::web::same_origin::SameOrigin;
 
 /// Why [`Msal`] could not start.
 #[derive(Debug, thiserror::Error)]
@@ -114,6 +115,8 @@ struct Parts {
     cache: TokenCache,
     acquisition: Acquisition,
     sign_in: SignInFlow,
+    /// The extractors' same-origin check of unsafe requests (see `extract::cross_origin`).
+    same_origin: SameOrigin,
 }
 
 impl fmt::Debug for Msal {
@@ -172,8 +175,10 @@ impl Msal {
         let refresher =
             Refresher::new(config.client_id.clone(), Arc::clone(&provider), cache.clone(), config.max_cached_users);
         let acquisition = Acquisition::new(config.client_id.clone(), cache.clone(), Arc::new(refresher));
-        let sign_in = SignInFlow::new(&config, provider, Arc::clone(&sessions), cache.clone(), cookies);
-        let parts = Parts { config, undeclared_scopes, sessions, cache, acquisition, sign_in };
+        let sign_in =
+            SignInFlow::new(&config, provider, Arc::clone(&sessions), cache.clone(), cookies, &handler_scopes);
+        let same_origin = SameOrigin::new(config.redirect_uri.origin(), config.trusted_origins.clone());
+        let parts = Parts { config, undeclared_scopes, sessions, cache, acquisition, sign_in, same_origin };
         Ok(Self { parts: Arc::new(parts) })
     }
 
@@ -216,6 +221,14 @@ impl Msal {
         admin_consent_url(&config.authority, &config.client_id, &config.redirect_uri, &scopes)
     }
 
+    /// The bytes the server holds for sign-ins, at most
+    /// [`max_sign_in_memory`](crate::MsalConfigBuilder::max_sign_in_memory) and a few hundred kilobytes for
+    /// redemptions in flight. Sign-ins in progress cost nothing here: they live in the browsers' cookies until
+    /// their callbacks come (docs/SECURITY.md §26).
+    pub fn sign_in_memory_bytes(&self) -> usize {
+        self.parts.sign_in.memory_bytes()
+    }
+
     /// The configuration, for the extractors' decisions (the app's origin, the provider's dialect).
     pub(crate) fn config(&self) -> &MsalConfig {
         &self.parts.config
@@ -227,6 +240,10 @@ impl Msal {
 
     pub(crate) fn acquisition(&self) -> &Acquisition {
         &self.parts.acquisition
+    }
+
+    pub(crate) fn same_origin(&self) -> &SameOrigin {
+        &self.parts.same_origin
     }
 
     /// Where consent and re-authentication start their sign-ins.

@@ -217,6 +217,12 @@ pub fn set_cookies(response: &Response) -> Vec<String> {
     response.headers().get_all(SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_owned()).collect()
 }
 
+/// The `Set-Cookie` headers of a response that give the browser a cookie; deletions (`Max-Age=0`, such as
+/// the callback's of the sign-in cookie that has served) are left out.
+pub fn stored_cookies(response: &Response) -> Vec<String> {
+    set_cookies(response).into_iter().filter(|cookie| !cookie.contains("Max-Age=0")).collect()
+}
+
 /// node-oidc-provider's form_post page: `<form method="post" action="…">` with hidden inputs.
 fn form_post(page: &str, app_origin: &Url) -> Option<AuthorizationResponse> {
     let action = Url::parse(&attribute(page, "method=\"post\"", "action")?).ok()?;

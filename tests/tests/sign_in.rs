@@ -2,7 +2,9 @@
 
 use futures::future::join_all;
 use msal_runtime::{Algorithm, ClientAssertionKey, ClientAuthMethod, ResponseMode};
-use msal_tests::{AuthorizationResponse, Browser, TestApp, idp::JWT_CLIENT_KEY_ID, location, set_cookies};
+use msal_tests::{
+    AuthorizationResponse, Browser, TestApp, idp::JWT_CLIENT_KEY_ID, location, set_cookies, stored_cookies,
+};
 use reqwest::StatusCode;
 
 #[tokio::test]
@@ -60,12 +62,12 @@ async fn twenty_concurrent_copies_of_one_callback_make_exactly_one_token_request
     for response in &responses {
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
         assert_eq!(location(response), "/after");
-        assert_eq!(set_cookies(response).len(), 1, "each answer carries the one new session");
+        assert_eq!(stored_cookies(response).len(), 1, "each answer carries the one new session");
     }
     // Whichever answer the browser keeps, it is signed in as the user (the sealed cookies differ only in
     // their encryption nonce).
     for response in &responses {
-        let cookie = set_cookies(response)[0].split(';').next().unwrap().to_owned();
+        let cookie = stored_cookies(response)[0].split(';').next().unwrap().to_owned();
         let me = reqwest::Client::new().get(app.url("/me")).header("Cookie", cookie).send().await.unwrap();
         assert_eq!(me.json::<serde_json::Value>().await.unwrap()["sub"], "alice");
     }

@@ -2,7 +2,7 @@
 //! nothing in the token cache and no further call to the provider.
 
 use msal_runtime::Algorithm;
-use msal_tests::{AuthorizationResponse, Browser, TestApp, location, set_cookies};
+use msal_tests::{AuthorizationResponse, Browser, TestApp, location, stored_cookies};
 use reqwest::StatusCode;
 
 /// Delivers `response` and checks that it was rejected with `status` and left no trace.
@@ -16,7 +16,7 @@ async fn assert_rejected(
     let answer = browser.deliver(response).await;
     assert_eq!(answer.status(), status);
     assert!(answer.headers().get("location").is_none());
-    assert!(set_cookies(&answer).is_empty(), "no session cookie");
+    assert!(stored_cookies(&answer).is_empty(), "no session cookie");
     assert_eq!(answer.headers()["content-type"], "text/html; charset=utf-8");
     let page = answer.text().await.unwrap();
     assert_eq!(app.me(browser).await, Err(StatusCode::UNAUTHORIZED), "no session");
@@ -105,7 +105,7 @@ async fn an_id_token_that_fails_validation_is_rejected_without_a_session() {
     let token_requests = app.idp.requests("POST /token").await;
     let answer = browser.deliver(&response).await;
     assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
-    assert!(set_cookies(&answer).is_empty());
+    assert!(stored_cookies(&answer).is_empty());
     assert!(answer.text().await.unwrap().contains("RS256"));
     assert_eq!(app.me(&browser).await, Err(StatusCode::UNAUTHORIZED));
     assert_eq!(app.msal.token_cache().account_count().await.unwrap(), 0);

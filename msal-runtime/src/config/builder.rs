@@ -58,7 +58,9 @@ pub struct MsalConfigBuilder {
     pub(super) max_sessions: usize,
     pub(super) sign_in_timeout: Duration,
     pub(super) max_pending_sign_ins_per_browser: usize,
-    pub(super) max_pending_sign_ins: usize,
+    pub(super) max_sign_in_memory: usize,
+    pub(super) allowed_scopes: Vec<String>,
+    pub(super) trusted_origins: Vec<String>,
     pub(super) max_cached_users: usize,
     pub(super) token_cache_lifetime: Duration,
     pub(super) handler_scopes_at_sign_in: bool,
@@ -90,7 +92,9 @@ impl Default for MsalConfigBuilder {
             max_sessions: 100_000,
             sign_in_timeout: Duration::from_secs(15 * 60),
             max_pending_sign_ins_per_browser: 10,
-            max_pending_sign_ins: 100_000,
+            max_sign_in_memory: 8 * 1024 * 1024,
+            allowed_scopes: Vec::new(),
+            trusted_origins: Vec::new(),
             max_cached_users: 100_000,
             token_cache_lifetime: Duration::from_secs(90 * 24 * 3600),
             handler_scopes_at_sign_in: false,
@@ -235,6 +239,38 @@ impl MsalConfigBuilder {
         self
     }
 
+    /// Scopes that `GET /auth/signin?scope=…` accepts besides those of every `#[requires_scopes]` handler and
+    /// the initial ones; any other scope is refused with 400 (docs/SECURITY.md §27). Default: none.
+    pub fn allow_sign_in_scopes<I, S>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.allowed_scopes = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Bytes the server keeps for sign-ins whose callback came, so that duplicates of a callback end where
+    /// the first one did (docs/SECURITY.md §6, §26); three quarters are kept for sign-ins that ended in a
+    /// session. Sign-ins in progress cost the server nothing: they live in the browser's cookie. Default:
+    /// 8 MiB.
+    pub fn max_sign_in_memory(mut self, bytes: usize) -> Self {
+        self.max_sign_in_memory = bytes;
+        self
+    }
+
+    /// Origins besides the app's own whose unsafe requests (POST, PUT, PATCH, DELETE) the extractors accept
+    /// from signed-in browsers, for example `https://admin.example.com`; requests from any other origin are
+    /// refused with 403 (docs/SECURITY.md §28). Default: none.
+    pub fn trusted_origins<I, S>(mut self, origins: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.trusted_origins = origins.into_iter().map(Into::into).collect();
+        self
+    }
+
     /// The scopes the app registration has (its API permissions). At start-up, any scope of a
     /// `#[requires_scopes]` handler that is not among them is logged as a warning. Default: not checked.
     pub fn declared_scopes<I, S>(mut self, scopes: I) -> Self
@@ -332,6 +368,14 @@ impl MsalConfigBuilder {
             ),
         };
 
+        let allowed_setting = self.setting("MSAL_ALLOWED_SCOPES", "allow_sign_in_scopes");
+        let allowed_scopes = ScopeSet::from_strs(self.allowed_scopes.iter().map(String::as_str))
+            .map_err(|source| ConfigError::Scope { setting: allowed_setting, source })?;
+
+        let origins_setting = self.setting("MSAL_TRUSTED_ORIGINS", "trusted_origins");
+        let trusted_origins =
+            self.trusted_origins.iter().map(|value| origin(origins_setting, value)).collect::<Result<Vec<_>, _>>()?;
+
         let algorithms_setting = "id_token_algorithms";
         if self.id_token_algorithms.is_empty() {
             return Err(ConfigError::Missing { setting: algorithms_setting });
@@ -365,13 +409,25 @@ impl MsalConfigBuilder {
                 self.max_pending_sign_ins_per_browser,
                 "max_pending_sign_ins_per_browser",
             )?,
-            max_pending_sign_ins: non_zero(self.max_pending_sign_ins, "max_pending_sign_ins")?,
+            max_sign_in_memory: non_zero(self.max_sign_in_memory, "max_sign_in_memory")?.get(),
+            allowed_scopes,
+            trusted_origins,
             max_cached_users: non_zero(self.max_cached_users, "max_cached_users")?,
             token_cache_lifetime: self.token_cache_lifetime,
             handler_scopes_at_sign_in: self.handler_scopes_at_sign_in,
             declared_scopes,
         })
     }
+}
+
+/// A web origin (RFC 6454): a scheme, a host and a port, written as a browser sends it in `Origin`, without a
+/// path; https, or plain http on loopback.
+fn origin(setting: &'static str, value: &str) -> Result<url::Origin, ConfigError> {
+    let url = secure_url(setting, value)?;
+    if !matches!(url.path(), "" | "/") || url.query().is_some() {
+        return Err(ConfigError::Origin { setting, value: value.to_owned() });
+    }
+    Ok(url.origin())
 }
 
 /// An absolute URL that is https, or plain http on loopback; never with a fragment (RFC 6749 §3.1.2).

@@ -22,6 +22,8 @@ impl MsalConfig {
     /// | `MSAL_RESPONSE_MODE` | optional: `query` (default) or `form_post` |
     /// | `MSAL_POST_LOGOUT_REDIRECT_URI` | optional: where the provider sends the user after sign-out |
     /// | `MSAL_DECLARED_SCOPES` | optional: the scopes the app registration has; others used by handlers are warned about |
+    /// | `MSAL_ALLOWED_SCOPES` | optional: scopes `/auth/signin?scope=…` accepts besides the handlers' and `MSAL_SCOPES` |
+    /// | `MSAL_TRUSTED_ORIGINS` | optional: other origins whose form posts and scripts signed-in users may send |
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -45,6 +47,13 @@ fn builder_from(lookup: impl Fn(&str) -> Option<String>) -> Result<MsalConfigBui
     builder.post_logout_redirect_uri = var("MSAL_POST_LOGOUT_REDIRECT_URI");
     if let Some(scopes) = var("MSAL_DECLARED_SCOPES") {
         builder.declared_scopes = Some(scopes.split_whitespace().map(str::to_owned).collect());
+    }
+    if let Some(scopes) = var("MSAL_ALLOWED_SCOPES") {
+        builder.allowed_scopes = scopes.split_whitespace().map(str::to_owned).collect();
+    }
+    if let Some(origins) = var("MSAL_TRUSTED_ORIGINS") {
+        let origins = origins.split(|c: char| c == ',' || c.is_whitespace()).filter(|origin| !origin.is_empty());
+        builder.trusted_origins = origins.map(str::to_owned).collect();
     }
     if let Some(scopes) = var("MSAL_SCOPES") {
         builder.initial_scopes = scopes.split_whitespace().map(str::to_owned).collect();

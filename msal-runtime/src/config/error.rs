@@ -92,6 +92,14 @@ pub enum ConfigError {
         /// The accepted values.
         expected: &'static str,
     },
+    /// Not a web origin (`https://host[:port]`, nothing after it).
+    #[error("{setting}: {value:?} is not an origin such as `https://app.example.com`")]
+    Origin {
+        /// The environment variable or builder method.
+        setting: &'static str,
+        /// The value given.
+        value: String,
+    },
     /// A token cache store this version cannot provide.
     #[error(
         "{setting}={value:?}: only the in-memory token cache (unset or `memory`) is available in this version; \

@@ -10,6 +10,7 @@ use http::request::Parts;
 
 use crate::acquire::access_token::AccessToken;
 use crate::acquire::error::AcquireError;
+use crate::extract::cross_origin::is_refused_cross_origin;
 use crate::extract::interaction::{interaction_required, sign_in_required};
 use crate::extract::rejection::AccessTokenForRejection;
 use crate::extract::request_kind::RequestKind;
@@ -88,6 +89,12 @@ async fn token_for_request(
     parts: &Parts,
     scopes: &ScopeSet,
 ) -> Result<AccessToken, AccessTokenForRejection> {
+    if is_refused_cross_origin(msal, parts) {
+        tracing::warn!(method = %parts.method, path = ?parts.uri.path(), "refused a request from another origin");
+        return Err(AccessTokenForRejection::CrossOrigin {
+            request_kind: RequestKind::of(&parts.method, &parts.headers),
+        });
+    }
     let Some((_, session)) = msal.sessions().current(&parts.headers) else {
         return Err(AccessTokenForRejection::SignInRequired(sign_in_required(msal, parts, scopes)));
     };

@@ -236,8 +236,13 @@ async fn interaction_scopes(msal: &Msal, account: &HomeAccountId, requested: &Sc
     };
     let Some(covered) = covered else { return requested.clone() };
     let resources: Vec<&str> = requested.iter().map(resource_of).collect();
-    let same_resource =
-        covered.without_reserved().iter().filter(|scope| resources.contains(&resource_of(scope))).cloned().collect();
+    // Only scopes the sign-in route accepts: the consent URL a script gets goes through it.
+    let same_resource = covered
+        .without_reserved()
+        .iter()
+        .filter(|scope| resources.contains(&resource_of(scope)) && msal.sign_in().allows(scope))
+        .cloned()
+        .collect();
     requested.union(&same_resource)
 }
 

@@ -18,7 +18,7 @@ use crate::extract::interaction::Interaction;
 use crate::extract::request_kind::RequestKind;
 use crate::provider::token_endpoint::ProviderError;
 use crate::scope::set::{ScopeError, ScopeSet};
-use crate::web::error_page::error_page;
+use crate::web::page::error_page;
 
 /// Why there is no [`SignedInUser`](crate::SignedInUser). By default: 401 with JSON
 /// `{"error": "not_signed_in", "sign_in_url": "/auth/signin"}`.
@@ -28,6 +28,11 @@ pub enum SignedInUserRejection {
     /// No session, or it expired.
     #[error("not signed in")]
     NotSignedIn,
+    /// A request that may change something came from another origin (see
+    /// [`AllowCrossOrigin`](crate::AllowCrossOrigin)). By default: 403 with JSON
+    /// `{"error": "cross_origin_request"}`.
+    #[error("the request came from another site")]
+    CrossOrigin,
 }
 
 impl IntoResponse for SignedInUserRejection {
@@ -36,6 +41,9 @@ impl IntoResponse for SignedInUserRejection {
             SignedInUserRejection::NotSignedIn => {
                 (StatusCode::UNAUTHORIZED, Json(json!({ "error": "not_signed_in", "sign_in_url": SIGN_IN_PATH })))
                     .into_response()
+            }
+            SignedInUserRejection::CrossOrigin => {
+                (StatusCode::FORBIDDEN, Json(json!({ "error": "cross_origin_request" }))).into_response()
             }
         }
     }
@@ -97,6 +105,13 @@ pub enum AccessTokenForRejection {
         /// The store's error.
         error: Arc<StoreError>,
     },
+    /// A request that may change something came from another origin (and its route did not opt out with
+    /// [`AllowCrossOrigin`](crate::AllowCrossOrigin)). By default: 403.
+    #[error("the request came from another site")]
+    CrossOrigin {
+        /// How the request was made.
+        request_kind: RequestKind,
+    },
     /// A [`RequiredScopes`](crate::RequiredScopes) implementation lists an invalid scope: a programming
     /// error, answered 500.
     #[error("a RequiredScopes implementation lists an invalid scope: {0}")]
@@ -123,7 +138,8 @@ impl AccessTokenForRejection {
             | AccessTokenForRejection::ProviderUnavailable { request_kind, .. }
             | AccessTokenForRejection::ProviderRefused { request_kind, .. }
             | AccessTokenForRejection::InvalidProviderResponse { request_kind, .. }
-            | AccessTokenForRejection::CacheUnavailable { request_kind, .. } => Some(*request_kind),
+            | AccessTokenForRejection::CacheUnavailable { request_kind, .. }
+            | AccessTokenForRejection::CrossOrigin { request_kind } => Some(*request_kind),
             AccessTokenForRejection::InvalidScopes(_) => None,
         }
     }
@@ -182,6 +198,12 @@ impl IntoResponse for AccessTokenForRejection {
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Your session is temporarily unavailable",
                 format!("{error}. Please try again in a moment."),
+            ),
+            AccessTokenForRejection::CrossOrigin { request_kind } => (
+                request_kind,
+                StatusCode::FORBIDDEN,
+                "Request refused",
+                "This request came from another site. Please use the app's own pages.".to_owned(),
             ),
             AccessTokenForRejection::InvalidScopes(_) => {
                 let message = "a RequiredScopes implementation lists an invalid scope";

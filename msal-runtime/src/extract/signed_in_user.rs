@@ -5,6 +5,7 @@ use std::convert::Infallible;
 use axum::extract::{FromRef, FromRequestParts, OptionalFromRequestParts};
 use http::request::Parts;
 
+use crate::extract::cross_origin::is_refused_cross_origin;
 use crate::extract::rejection::SignedInUserRejection;
 use crate::msal::Msal;
 use crate::provider::account::HomeAccountId;
@@ -42,6 +43,26 @@ impl SignedInUser {
     }
 }
 
+/// The signed-in user of the request; `Err(CrossOrigin)` when it may change something and comes from another
+/// origin.
+fn signed_in_user(msal: &Msal, parts: &Parts) -> Result<Option<SignedInUser>, SignedInUserRejection> {
+    if is_refused_cross_origin(msal, parts) {
+        tracing::warn!(method = %parts.method, path = ?parts.uri.path(), "refused a request from another origin");
+        return Err(SignedInUserRejection::CrossOrigin);
+    }
+    Ok(msal.sessions().current(&parts.headers).map(|(_, record)| {
+        let account = &record.account;
+        SignedInUser {
+            name: account.name.clone(),
+            username: account.username.clone(),
+            subject: account.subject.clone(),
+            home_account_id: account.home_account_id.clone(),
+        }
+    }))
+}
+
+/// `Option<SignedInUser>`: a request from another origin that may change something counts as signed out, so
+/// a handler serving both cannot act for the user on another site's behalf.
 impl<S> OptionalFromRequestParts<S> for SignedInUser
 where
     S: Send + Sync,
@@ -50,16 +71,7 @@ where
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Option<Self>, Self::Rejection> {
-        let msal = Msal::from_ref(state);
-        Ok(msal.sessions().current(&parts.headers).map(|(_, record)| {
-            let account = &record.account;
-            SignedInUser {
-                name: account.name.clone(),
-                username: account.username.clone(),
-                subject: account.subject.clone(),
-                home_account_id: account.home_account_id.clone(),
-            }
-        }))
+        Ok(signed_in_user(&Msal::from_ref(state), parts).unwrap_or(None))
     }
 }
 
@@ -71,7 +83,6 @@ where
     type Rejection = SignedInUserRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let Ok(user) = <Self as OptionalFromRequestParts<S>>::from_request_parts(parts, state).await;
-        user.ok_or(SignedInUserRejection::NotSignedIn)
+        signed_in_user(&Msal::from_ref(state), parts)?.ok_or(SignedInUserRejection::NotSignedIn)
     }
 }

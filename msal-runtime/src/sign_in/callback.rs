@@ -1,8 +1,10 @@
-//! The callback route: each authorization response claims its pending sign-in by `state`, for the browser
-//! that started it (docs/SECURITY.md §2, §6). Exactly one request redeems the code (see `redeem`); duplicates — a
-//! replayed URL, a double-submitted form, a browser retry — wait for its outcome and end where it ended.
-//! Success is a 303 to the return URL with `Referrer-Policy: no-referrer`; any failure is a 4xx/5xx page with
-//! escaped text, no session and nothing cached (see `outcome`).
+//! The callback route: each authorization response opens its sign-in from the sealed cookie of the browser
+//! that started it, named for its `state` (docs/SECURITY.md §2, §6; see `transaction`), and claims it (see
+//! `once`). Exactly one request redeems the code (see `redeem`); duplicates — a double-submitted form, a
+//! browser retry, twenty concurrent copies — wait for its outcome and end where it ended, and the cookie is
+//! deleted, so that a replay later finds nothing to redeem. Success is a 303 to the return URL with
+//! `Referrer-Policy: no-referrer`; any failure is a 4xx/5xx page with escaped text, no session and nothing
+//! cached (see `outcome`).
 
 use std::sync::Arc;
 
@@ -12,32 +14,33 @@ use axum::response::Response;
 use http::header::CONTENT_TYPE;
 use http::{HeaderMap, StatusCode};
 
+use crate::clock::unix_now;
 use crate::config::settings::ResponseMode;
 use crate::session::sessions::Sessions;
+use crate::sign_in::once::{Claim, RedeemOnce};
 use crate::sign_in::outcome::{CallbackRejection, Outcome, respond};
-use crate::sign_in::pending::{BrowserBinding, Claim, PendingSignIns};
 use crate::sign_in::redeem::Redemption;
-use crate::web::cookies::{CookieKind, Cookies};
-use crate::web::error_page::error_page;
+use crate::sign_in::transaction::Transactions;
+use crate::web::page::error_page;
 use crate::web::params::Params;
 
-/// What the callback route needs: the pending sign-ins to claim, and the redemption of a claimed one.
+/// What the callback route needs: the sign-ins' cookies, the one-redemption store, and the redemption.
 #[derive(Debug)]
 pub(crate) struct Callback {
-    pending: Arc<PendingSignIns<Outcome>>,
+    transactions: Transactions,
+    once: Arc<RedeemOnce<Outcome>>,
     redemption: Arc<Redemption>,
     sessions: Arc<Sessions>,
-    cookies: Cookies,
 }
 
 impl Callback {
     pub(crate) fn new(
-        pending: Arc<PendingSignIns<Outcome>>,
+        transactions: Transactions,
+        once: Arc<RedeemOnce<Outcome>>,
         redemption: Arc<Redemption>,
         sessions: Arc<Sessions>,
-        cookies: Cookies,
     ) -> Self {
-        Self { pending, redemption, sessions, cookies }
+        Self { transactions, once, redemption, sessions }
     }
 }
 
@@ -67,18 +70,21 @@ async fn complete_sign_in(callback: &Callback, headers: HeaderMap, mode: Respons
     let sessions = &callback.sessions;
     let params = match Params::parse(raw) {
         Ok(params) => params,
-        Err(error) => return respond(sessions, Outcome::Rejected(CallbackRejection::Malformed(error))),
+        Err(error) => return respond(sessions, Outcome::Rejected(CallbackRejection::Malformed(error)), None),
     };
     let Some(state) = params.get("state").map(str::to_owned) else {
-        return respond(sessions, Outcome::Rejected(CallbackRejection::MissingState));
+        return respond(sessions, Outcome::Rejected(CallbackRejection::MissingState), None);
     };
-    let browser = callback.cookies.read(&headers, CookieKind::SignIn).map(|id| BrowserBinding::of(&id));
-    let outcome = match callback.pending.claim(&state, browser).await {
-        Claim::Unknown => Outcome::Rejected(CallbackRejection::UnknownState),
-        Claim::WrongBrowser => Outcome::Rejected(CallbackRejection::WrongBrowser),
+    let Some(sign_in) = callback.transactions.open(&headers, &state, unix_now()) else {
+        return respond(sessions, replayed(callback, &state, &headers), None);
+    };
+    let end_transaction = Some(callback.transactions.end(&state));
+    let deadline = callback.transactions.deadline(sign_in.started_at);
+    let outcome = match callback.once.claim(&state, deadline).await {
+        Claim::Busy => Outcome::Rejected(CallbackRejection::Busy),
         Claim::Interrupted => Outcome::Rejected(CallbackRejection::Interrupted),
         Claim::Duplicate(outcome) => outcome,
-        Claim::Redeem(sign_in, ticket) => {
+        Claim::Redeem(ticket) => {
             let previous_session = sessions.cookie_id(&headers);
             let redemption = Arc::clone(&callback.redemption);
             // In its own task: a browser that gives up mid-redemption (closing the connection drops this
@@ -94,5 +100,19 @@ async fn complete_sign_in(callback: &Callback, headers: HeaderMap, mode: Respons
             task.await.unwrap_or(Outcome::Rejected(CallbackRejection::Interrupted))
         }
     };
-    respond(sessions, outcome)
+    // A busy store redeemed nothing: the sign-in's cookie stays, so that the browser can retry.
+    let busy = matches!(outcome, Outcome::Rejected(CallbackRejection::Busy));
+    respond(sessions, outcome, if busy { None } else { end_transaction })
+}
+
+/// A callback without its sign-in's cookie: the cookie was deleted when the first callback came, so this is a
+/// replay (a reload, the back button) or a copy from another browser. The browser that was signed in by that
+/// sign-in ends where it ended; anyone else learns nothing and redeems nothing.
+fn replayed(callback: &Callback, state: &str, headers: &HeaderMap) -> Outcome {
+    match (callback.once.finished(state), callback.sessions.cookie_id(headers)) {
+        (Some(Outcome::SignedIn { session, return_url }), Some(current)) if session == current => {
+            Outcome::SignedIn { session, return_url }
+        }
+        _ => Outcome::Rejected(CallbackRejection::UnknownState),
+    }
 }

@@ -12,13 +12,20 @@ use crate::cache::token_cache::TokenCache;
 use crate::config::routes::{SIGN_IN_PATH, SIGN_OUT_PATH};
 use crate::config::settings::MsalConfig;
 use crate::provider::trust::Provider;
+use crate::scope::set::ScopeSet;
 use crate::session::sessions::Sessions;
 use crate::sign_in::callback::{Callback, callback_get, callback_post};
-use crate::sign_in::pending::PendingSignIns;
+use crate::sign_in::once::{Bounds, RedeemOnce};
+use crate::sign_in::outcome::Outcome;
 use crate::sign_in::redeem::Redemption;
 use crate::sign_in::sign_out::{SignOut, sign_out};
 use crate::sign_in::start::{SignInStart, sign_in};
+use crate::sign_in::transaction::Transactions;
 use crate::web::cookies::Cookies;
+
+/// Redemptions at the same moment: each is a request to the provider, and their number is what the provider
+/// can serve, not what a flood of callbacks asks for.
+const MAX_REDEMPTIONS_IN_FLIGHT: usize = 4096;
 
 /// Starting sign-ins, the callback, and sign-out, over the app's provider, sessions and token cache.
 #[derive(Debug, Clone)]
@@ -26,6 +33,7 @@ pub(crate) struct SignInFlow {
     start: Arc<SignInStart>,
     callback: Arc<Callback>,
     sign_out: Arc<SignOut>,
+    once: Arc<RedeemOnce<Outcome>>,
     callback_path: String,
 }
 
@@ -36,26 +44,33 @@ impl SignInFlow {
         sessions: Arc<Sessions>,
         cache: TokenCache,
         cookies: Cookies,
+        handler_scopes: &ScopeSet,
     ) -> Self {
-        let pending = PendingSignIns::new(
-            config.max_pending_sign_ins,
-            config.max_pending_sign_ins_per_browser,
-            config.sign_in_timeout,
+        let transactions =
+            Transactions::new(cookies, config.sign_in_timeout, config.max_pending_sign_ins_per_browser.get());
+        let once = RedeemOnce::new(
+            Bounds { max_in_flight: MAX_REDEMPTIONS_IN_FLIGHT, max_bytes: config.max_sign_in_memory },
             // A duplicate callback waits as long as the first one's provider calls may take.
             config.http_timeout * 3 + Duration::from_secs(5),
         );
         let start =
-            SignInStart::new(config, provider.authorization_endpoint().clone(), Arc::clone(&pending), cookies.clone());
+            SignInStart::new(config, provider.authorization_endpoint().clone(), handler_scopes, transactions.clone());
         let sign_out =
             SignOut::new(config, provider.end_session_endpoint().cloned(), Arc::clone(&sessions), cache.clone());
         let redemption = Redemption::new(config, provider, cache, Arc::clone(&sessions));
-        let callback = Callback::new(pending, Arc::new(redemption), sessions, cookies);
+        let callback = Callback::new(transactions, Arc::clone(&once), Arc::new(redemption), sessions);
         Self {
             start: Arc::new(start),
             callback: Arc::new(callback),
             sign_out: Arc::new(sign_out),
+            once,
             callback_path: config.callback_path().to_owned(),
         }
+    }
+
+    /// The bytes the server holds for sign-ins: only those whose callback came (see `once`).
+    pub(crate) fn memory_bytes(&self) -> usize {
+        self.once.bytes()
     }
 
     /// Starts sign-ins; consent and re-authentication start theirs through it too.

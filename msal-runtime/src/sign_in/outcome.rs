@@ -15,8 +15,9 @@ use crate::provider::id_token::IdTokenError;
 use crate::provider::token_endpoint::TokenError;
 use crate::session::sessions::Sessions;
 use crate::session::store::SessionId;
+use crate::sign_in::once::Finished;
 use crate::sign_in::return_url::ReturnUrl;
-use crate::web::error_page::error_page;
+use crate::web::page::error_page;
 use crate::web::params::ParamsError;
 
 /// How a sign-in ended. Duplicates of its callback are answered with the same outcome.
@@ -33,12 +34,15 @@ pub(crate) enum CallbackRejection {
     Malformed(ParamsError),
     #[error("the sign-in response has no state")]
     MissingState,
-    #[error("this sign-in is unknown or has expired")]
+    #[error(
+        "this sign-in is unknown or has expired, or it was started in another browser or before this browser's \
+         cookies were cleared"
+    )]
     UnknownState,
-    #[error("this sign-in was started in another browser, or this browser's cookies were cleared")]
-    WrongBrowser,
     #[error("this sign-in was interrupted")]
     Interrupted,
+    #[error("too many sign-ins are being completed right now; please try again in a moment")]
+    Busy,
     #[error("the sign-in response arrived by the wrong method")]
     ResponseModeMismatch,
     #[error("the sign-in response comes from an unexpected issuer: {0}")]
@@ -69,7 +73,9 @@ impl CallbackRejection {
                 TokenError::Rejected { .. } => StatusCode::BAD_REQUEST,
                 _ => StatusCode::BAD_GATEWAY,
             },
-            CallbackRejection::Cache(_) | CallbackRejection::Interrupted => StatusCode::SERVICE_UNAVAILABLE,
+            CallbackRejection::Cache(_) | CallbackRejection::Interrupted | CallbackRejection::Busy => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             _ => StatusCode::BAD_REQUEST,
         }
     }
@@ -85,9 +91,42 @@ impl CallbackRejection {
     }
 }
 
-/// The answer to a callback: the session cookie and a 303 to the return URL, or an error page.
-pub(crate) fn respond(sessions: &Sessions, outcome: Outcome) -> Response {
-    match outcome {
+/// The longest `error` and `error_description` of a provider's error response kept and shown; the rest of a
+/// value an attacker can write into a callback URL is dropped (docs/SECURITY.md §26).
+const MAX_PROVIDER_ERROR_CHARS: usize = 100;
+const MAX_PROVIDER_DESCRIPTION_CHARS: usize = 500;
+
+impl CallbackRejection {
+    /// The provider's error response of an authorization request (RFC 6749 §4.1.2.1), within bounds.
+    pub(crate) fn provider(error: &str, description: Option<&str>) -> Self {
+        let truncate = |text: &str, max: usize| text.chars().take(max).collect::<String>();
+        CallbackRejection::Provider {
+            error: truncate(error, MAX_PROVIDER_ERROR_CHARS),
+            description: description.map(|description| truncate(description, MAX_PROVIDER_DESCRIPTION_CHARS)),
+        }
+    }
+}
+
+impl Finished for Outcome {
+    fn bytes(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + match self {
+                Outcome::SignedIn { session, return_url } => {
+                    session.as_cookie_value().len() + return_url.as_str().len()
+                }
+                Outcome::Rejected(rejection) => rejection.to_string().len(),
+            }
+    }
+
+    fn signed_in(&self) -> bool {
+        matches!(self, Outcome::SignedIn { .. })
+    }
+}
+
+/// The answer to a callback: the session cookie and a 303 to the return URL, or an error page; and, when the
+/// request brought its sign-in's cookie, the deletion of that cookie (it has served).
+pub(crate) fn respond(sessions: &Sessions, outcome: Outcome, end_transaction: Option<HeaderValue>) -> Response {
+    let mut response = match outcome {
         Outcome::SignedIn { session, return_url } => {
             let cookie = sessions.cookie(&session);
             let location =
@@ -106,7 +145,7 @@ pub(crate) fn respond(sessions: &Sessions, outcome: Outcome) -> Response {
                 .into_response()
         }
         Outcome::Rejected(rejection) => {
-            tracing::warn!(reason = %rejection, "sign-in rejected");
+            tracing::warn!(reason = ?rejection.to_string(), "sign-in rejected");
             error_page(
                 rejection.status(),
                 rejection.title(),
@@ -114,5 +153,9 @@ pub(crate) fn respond(sessions: &Sessions, outcome: Outcome) -> Response {
                 Some((SIGN_IN_PATH, "Sign in again")),
             )
         }
+    };
+    if let Some(end_transaction) = end_transaction {
+        response.headers_mut().append(SET_COOKIE, end_transaction);
     }
+    response
 }

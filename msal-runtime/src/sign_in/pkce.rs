@@ -17,6 +17,11 @@ impl PkceVerifier {
         Self(Secret::new(random_token()))
     }
 
+    /// A verifier carried by the sign-in's sealed cookie (see `transaction`).
+    pub(crate) fn from_secret(verifier: String) -> Self {
+        Self(Secret::new(verifier))
+    }
+
     pub(crate) fn secret(&self) -> &str {
         self.0.expose()
     }

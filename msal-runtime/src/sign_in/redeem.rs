@@ -21,8 +21,8 @@ use crate::provider::trust::{Provider, ResponseIssuerError};
 use crate::session::sessions::Sessions;
 use crate::session::store::SessionId;
 use crate::sign_in::outcome::CallbackRejection;
-use crate::sign_in::pending::PendingSignIn;
 use crate::sign_in::return_url::ReturnUrl;
+use crate::sign_in::transaction::PendingSignIn;
 use crate::web::params::Params;
 
 /// Redeems codes and signs users in.
@@ -68,10 +68,7 @@ impl Redemption {
             ResponseIssuerError::Missing => CallbackRejection::MissingIssuer,
         })?;
         if let Some(error) = params.get("error") {
-            return Err(CallbackRejection::Provider {
-                error: error.to_owned(),
-                description: params.get("error_description").map(str::to_owned),
-            });
+            return Err(CallbackRejection::provider(error, params.get("error_description")));
         }
         let code = params.get("code").ok_or(CallbackRejection::MissingCode)?;
 

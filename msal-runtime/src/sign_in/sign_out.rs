@@ -1,26 +1,29 @@
 //! Sign-out (docs/SECURITY.md §18): delete the session and the user's token-cache partition, clear the
 //! cookie, and end the provider's session with RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0 §2)
-//! carrying `id_token_hint`.
+//! carrying `id_token_hint`. Another site cannot sign the user out (docs/SECURITY.md §28): its link
+//! (`SameSite=Lax` cookies travel on top-level navigations) gets a page asking the user to confirm with a
+//! form of this site, and its form post is refused.
 
 use std::sync::Arc;
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use http::header::{CACHE_CONTROL, LOCATION, ORIGIN, SET_COOKIE};
+use http::header::{CACHE_CONTROL, LOCATION, SET_COOKIE};
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use url::Url;
 
 use crate::cache::token_cache::TokenCache;
+use crate::config::routes::SIGN_OUT_PATH;
 use crate::config::settings::MsalConfig;
 use crate::session::sessions::Sessions;
-use crate::web::error_page::error_page;
+use crate::web::page::{error_page, escape, page};
+use crate::web::same_origin::SameOrigin;
 
 /// What signing out needs: the sessions and tokens to delete, and where the provider's session ends.
 #[derive(Debug)]
 pub(crate) struct SignOut {
     client_id: String,
-    /// The app's own origin is the redirect URI's.
-    app: Url,
+    same_origin: SameOrigin,
     post_logout_redirect_uri: Url,
     end_session_endpoint: Option<Url>,
     sessions: Arc<Sessions>,
@@ -36,7 +39,7 @@ impl SignOut {
     ) -> Self {
         Self {
             client_id: config.client_id.clone(),
-            app: config.redirect_uri.clone(),
+            same_origin: SameOrigin::new(config.redirect_uri.origin(), config.trusted_origins.clone()),
             post_logout_redirect_uri: config.post_logout_redirect_uri.clone(),
             end_session_endpoint,
             sessions,
@@ -48,15 +51,16 @@ impl SignOut {
 /// `GET|POST /auth/signout`.
 pub(crate) async fn sign_out(State(sign_out): State<Arc<SignOut>>, method: Method, headers: HeaderMap) -> Response {
     let sign_out = &*sign_out;
-    // A cross-site form must not sign users out; browsers send `Origin` on POST (SameSite=Lax already keeps
-    // the session cookie off cross-site POSTs; this also covers same-site sibling origins).
-    if method == Method::POST && !same_origin(&headers, &sign_out.app) {
-        return error_page(
-            StatusCode::FORBIDDEN,
-            "Sign-out refused",
-            "the sign-out request came from another site",
-            Some(("/", "Home")),
-        );
+    if sign_out.same_origin.is_cross_origin(&headers) {
+        if method == Method::POST {
+            return error_page(
+                StatusCode::FORBIDDEN,
+                "Sign-out refused",
+                "the sign-out request came from another site",
+                Some(("/", "Home")),
+            );
+        }
+        return confirmation_page();
     }
 
     let mut id_token_hint = None;
@@ -96,10 +100,13 @@ pub(crate) async fn sign_out(State(sign_out): State<Arc<SignOut>>, method: Metho
         .into_response()
 }
 
-fn same_origin(headers: &HeaderMap, app: &url::Url) -> bool {
-    match headers.get(ORIGIN).map(|origin| origin.to_str()) {
-        None => true,
-        Some(Ok(origin)) => url::Url::parse(origin).is_ok_and(|origin| origin.origin() == app.origin()),
-        Some(Err(_)) => false,
-    }
+/// Asks the user to confirm a sign-out another site's link asked for; its form posts from this site.
+fn confirmation_page() -> Response {
+    let body = format!(
+        "<p>A page of another site asked to sign you out of this app.</p>\
+         <form method=\"post\" action=\"{action}\"><button type=\"submit\">Sign out</button></form>\
+         <p><a href=\"/\">Stay signed in</a></p>",
+        action = escape(SIGN_OUT_PATH),
+    );
+    page(StatusCode::OK, "Sign out?", &body)
 }

@@ -1,9 +1,10 @@
 //! Starting a sign-in: `GET /auth/signin?return_url=…` answers 303 to the provider's authorization endpoint
 //! (OpenID Connect Core §3.1.2.1) with PKCE S256, a fresh `state` and `nonce`, and the scopes
-//! `openid profile offline_access` plus the app's initial ones.
+//! `openid profile offline_access` plus the app's initial ones. The sign-in is kept in the browser's own
+//! sealed cookie (see `transaction`), and only scopes the app can ask for are accepted (docs/SECURITY.md
+//! §26, §27): anyone can send this request, so nothing in it may grow the server.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
@@ -11,16 +12,15 @@ use http::header::{CACHE_CONTROL, LOCATION, SET_COOKIE};
 use http::{HeaderMap, HeaderValue, StatusCode};
 use url::Url;
 
+use crate::clock::unix_now;
 use crate::config::settings::{MsalConfig, ResponseMode};
 use crate::random::random_token;
 use crate::scope::set::ScopeSet;
 use crate::secret::Secret;
-use crate::sign_in::outcome::Outcome;
-use crate::sign_in::pending::{BrowserBinding, PendingSignIn, PendingSignIns};
 use crate::sign_in::pkce::PkceVerifier;
 use crate::sign_in::return_url::ReturnUrl;
-use crate::web::cookies::{CookieKind, Cookies};
-use crate::web::error_page::error_page;
+use crate::sign_in::transaction::{PendingSignIn, TransactionError, Transactions};
+use crate::web::page::error_page;
 use crate::web::params::Params;
 
 /// What a sign-in asks for beyond the defaults (used for incremental consent and re-authentication too).
@@ -37,6 +37,12 @@ pub(crate) struct SignInRequest<'a> {
 
 /// Longest claims request accepted in a sign-in URL.
 const MAX_CLAIMS_LEN: usize = 8 * 1024;
+
+/// Longest `scope` parameter accepted: far more than the scopes of any app, far less than a flood needs.
+const MAX_SCOPE_PARAM_LEN: usize = 4 * 1024;
+
+/// Longest `login_hint` accepted (an email address is at most 254 characters, RFC 5321 §4.5.3.1).
+const MAX_LOGIN_HINT_LEN: usize = 256;
 
 /// `GET /auth/signin?return_url=…[&scope=…][&login_hint=…][&claims=…]`.
 pub(crate) async fn sign_in(
@@ -55,26 +61,34 @@ pub(crate) async fn sign_in(
         Err(error) => return refused(&error.to_string()),
     };
     // `scope` and `claims` come from the consent URLs given to `fetch()` callers (see `extract::interaction`).
-    let scopes = match params.get("scope").map(ScopeSet::parse).transpose() {
+    let scope_param = params.get("scope");
+    if scope_param.is_some_and(|scopes| scopes.len() > MAX_SCOPE_PARAM_LEN) {
+        return refused("the scope parameter is too long");
+    }
+    let scopes = match scope_param.map(ScopeSet::parse).transpose() {
         Ok(scopes) => scopes.map(|scopes| scopes.without_reserved()),
         Err(error) => return refused(&error.to_string()),
     };
+    if let Some(scope) = scopes.iter().flat_map(ScopeSet::iter).find(|scope| !start.allowed_scopes.contains(scope)) {
+        return refused(&format!("`{scope}` is not a scope this app asks for"));
+    }
+    let login_hint = params.get("login_hint");
+    if login_hint.is_some_and(|hint| hint.len() > MAX_LOGIN_HINT_LEN) {
+        return refused("the login_hint parameter is too long");
+    }
     let claims = params.get("claims");
     if claims.is_some_and(|claims| {
         claims.len() > MAX_CLAIMS_LEN || serde_json::from_str::<serde_json::Value>(claims).is_err()
     }) {
         return refused("the claims parameter is not a JSON claims request");
     }
-    let request = SignInRequest {
-        scopes: scopes.as_ref().filter(|scopes| !scopes.is_empty()),
-        login_hint: params.get("login_hint"),
-        claims,
-        prompt: None,
-    };
+    let request =
+        SignInRequest { scopes: scopes.as_ref().filter(|scopes| !scopes.is_empty()), login_hint, claims, prompt: None };
     start.redirect(&headers, return_url, &request)
 }
 
-/// Starts sign-ins: records each as pending and sends the browser to the provider's authorization endpoint.
+/// Starts sign-ins: seals each in the browser's cookie and sends the browser to the provider's authorization
+/// endpoint.
 #[derive(Debug)]
 pub(crate) struct SignInStart {
     client_id: String,
@@ -83,18 +97,20 @@ pub(crate) struct SignInStart {
     response_mode: ResponseMode,
     entra: bool,
     initial_scopes: ScopeSet,
-    sign_in_timeout: Duration,
-    pending: Arc<PendingSignIns<Outcome>>,
-    cookies: Cookies,
+    /// What `GET /auth/signin` may ask for: the scopes of every `#[requires_scopes]` handler, the initial ones
+    /// and those the app allows explicitly.
+    allowed_scopes: ScopeSet,
+    transactions: Transactions,
 }
 
 impl SignInStart {
     pub(crate) fn new(
         config: &MsalConfig,
         authorization_endpoint: Url,
-        pending: Arc<PendingSignIns<Outcome>>,
-        cookies: Cookies,
+        handler_scopes: &ScopeSet,
+        transactions: Transactions,
     ) -> Self {
+        let allowed_scopes = handler_scopes.union(&config.initial_scopes).union(&config.allowed_scopes);
         Self {
             client_id: config.client_id.clone(),
             redirect_uri: config.redirect_uri.clone(),
@@ -102,29 +118,45 @@ impl SignInStart {
             response_mode: config.response_mode,
             entra: config.authority.is_entra(),
             initial_scopes: config.initial_scopes.clone(),
-            sign_in_timeout: config.sign_in_timeout,
-            pending,
-            cookies,
+            allowed_scopes: allowed_scopes.without_reserved(),
+            transactions,
         }
     }
 
-    /// Records a pending sign-in and answers 303 to the provider, setting the browser's sign-in cookie.
-    pub(crate) fn redirect(&self, headers: &HeaderMap, return_url: ReturnUrl, request: &SignInRequest<'_>) -> Response {
-        let (authorize_url, cookie) = self.start(headers, return_url, request);
-        let location = HeaderValue::from_str(authorize_url.as_str()).expect("a URL is a valid header value");
-        (
-            StatusCode::SEE_OTHER,
-            [(LOCATION, location), (SET_COOKIE, cookie), (CACHE_CONTROL, HeaderValue::from_static("no-store"))],
-        )
-            .into_response()
+    /// Whether `GET /auth/signin` accepts `scope` (consent URLs handed to scripts must only name such scopes).
+    pub(crate) fn allows(&self, scope: &crate::scope::set::Scope) -> bool {
+        scope.is_reserved() || self.allowed_scopes.contains(scope)
     }
 
-    /// The authorization request URL and the `Set-Cookie` binding it to this browser.
-    fn start(&self, headers: &HeaderMap, return_url: ReturnUrl, request: &SignInRequest<'_>) -> (Url, HeaderValue) {
-        // One random id per browser, reused by its concurrent sign-ins (tabs) and refreshed on each.
-        let browser_id = self.cookies.read(headers, CookieKind::SignIn).unwrap_or_else(random_token);
-        let cookie = self.cookies.set(CookieKind::SignIn, &browser_id, self.sign_in_timeout);
+    /// Seals a pending sign-in in the browser's cookie and answers 303 to the provider. A return URL too long
+    /// to keep beside the scopes is replaced by the site root rather than failing the sign-in.
+    pub(crate) fn redirect(&self, headers: &HeaderMap, return_url: ReturnUrl, request: &SignInRequest<'_>) -> Response {
+        let started = self
+            .start(headers, return_url, request)
+            .or_else(|TransactionError::TooLarge| self.start(headers, ReturnUrl::root(), request));
+        let (authorize_url, set_cookies) = match started {
+            Ok(started) => started,
+            Err(error) => {
+                return error_page(StatusCode::BAD_REQUEST, "Sign-in could not start", &error.to_string(), None);
+            }
+        };
+        let location = HeaderValue::from_str(authorize_url.as_str()).expect("a URL is a valid header value");
+        let mut response =
+            (StatusCode::SEE_OTHER, [(LOCATION, location), (CACHE_CONTROL, HeaderValue::from_static("no-store"))])
+                .into_response();
+        for cookie in set_cookies {
+            response.headers_mut().append(SET_COOKIE, cookie);
+        }
+        response
+    }
 
+    /// The authorization request URL and the `Set-Cookie` values that keep the sign-in in this browser.
+    fn start(
+        &self,
+        headers: &HeaderMap,
+        return_url: ReturnUrl,
+        request: &SignInRequest<'_>,
+    ) -> Result<(Url, Vec<HeaderValue>), TransactionError> {
         let scopes = ScopeSet::reserved().union(request.scopes.unwrap_or(&self.initial_scopes));
         let state = random_token();
         let nonce = random_token();
@@ -159,18 +191,16 @@ impl SignInStart {
             }
         }
 
-        self.pending.insert(
-            state,
-            PendingSignIn {
-                browser: BrowserBinding::of(&browser_id),
-                nonce: Secret::new(nonce),
-                verifier,
-                return_url,
-                response_mode: self.response_mode,
-                scopes,
-                interaction: request.scopes.cloned(),
-            },
-        );
-        (url, cookie)
+        let pending = PendingSignIn {
+            nonce: Secret::new(nonce),
+            verifier,
+            return_url,
+            response_mode: self.response_mode,
+            scopes,
+            interaction: request.scopes.cloned(),
+            started_at: unix_now(),
+        };
+        let set_cookies = self.transactions.begin(headers, &state, &pending)?;
+        Ok((url, set_cookies))
     }
 }

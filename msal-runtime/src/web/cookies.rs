@@ -1,6 +1,6 @@
-//! The two cookies the runtime sets, both opaque and encrypted (docs/SECURITY.md §16, §17):
-//! the session cookie (a random session id) and the sign-in cookie (a random id of this browser, binding each
-//! pending sign-in to the browser that started it).
+//! The cookies the runtime sets, all opaque and encrypted (docs/SECURITY.md §16, §17): the session cookie (a
+//! random session id), and one sign-in cookie per sign-in in progress, holding that sign-in's transaction
+//! (see `sign_in::transaction`), so that the server keeps nothing of a sign-in until its callback arrives.
 //!
 //! `HttpOnly`, `SameSite=Lax`, `Path=/`, no `Domain`; `Secure` with the `__Host-` prefix unless the app runs on
 //! plain-http loopback, where browsers would refuse both. Values are sealed with AES-GCM by the `cookie` crate
@@ -17,10 +17,14 @@ pub const COOKIE_KEY_LEN: usize = 64;
 
 /// Which cookie.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum CookieKind {
+pub(crate) enum CookieKind<'a> {
     Session,
-    SignIn,
+    /// The sign-in whose transaction id (a short, unguessable name derived from its `state`) this is.
+    SignIn(&'a str),
 }
+
+/// What every sign-in cookie's name starts with (after the `__Host-` prefix when there is one).
+const SIGN_IN_PREFIX: &str = "msal_signin_";
 
 /// Reads and writes the runtime's cookies.
 #[derive(Debug, Clone)]
@@ -36,49 +40,51 @@ impl Cookies {
         Self { key, secure, sign_in_cross_site }
     }
 
-    pub(crate) fn name(&self, kind: CookieKind) -> &'static str {
-        match (kind, self.secure) {
-            (CookieKind::Session, true) => "__Host-msal_session",
-            (CookieKind::Session, false) => "msal_session",
-            (CookieKind::SignIn, true) => "__Host-msal_signin",
-            (CookieKind::SignIn, false) => "msal_signin",
+    pub(crate) fn name(&self, kind: CookieKind<'_>) -> String {
+        let host = if self.secure { "__Host-" } else { "" };
+        match kind {
+            CookieKind::Session => format!("{host}msal_session"),
+            CookieKind::SignIn(id) => format!("{host}{SIGN_IN_PREFIX}{id}"),
         }
+    }
+
+    /// The transaction ids of the sign-in cookies the request carries (their values unread).
+    pub(crate) fn sign_in_ids(&self, headers: &HeaderMap) -> Vec<String> {
+        let prefix = self.name(CookieKind::SignIn(""));
+        request_cookies(headers)
+            .filter_map(|cookie| cookie.name().strip_prefix(prefix.as_str()).map(str::to_owned))
+            .collect()
     }
 
     /// The decrypted value of the cookie; `None` when absent, tampered with, or sealed with another key.
     /// Several cookies of the same name (one planted by a sibling subdomain) are each tried.
-    pub(crate) fn read(&self, headers: &HeaderMap, kind: CookieKind) -> Option<String> {
+    pub(crate) fn read(&self, headers: &HeaderMap, kind: CookieKind<'_>) -> Option<String> {
         let name = self.name(kind);
         let jar = CookieJar::new();
         let private = jar.private(&self.key);
-        headers
-            .get_all(COOKIE)
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(Cookie::split_parse_encoded)
-            .filter_map(Result::ok)
+        request_cookies(headers)
             .filter(|cookie| cookie.name() == name)
-            .find_map(|cookie| private.decrypt(cookie.into_owned()))
+            .find_map(|cookie| private.decrypt(cookie))
             .map(|cookie| cookie.value().to_owned())
     }
 
     /// A `Set-Cookie` value sealing `value`, kept for `max_age`.
-    pub(crate) fn set(&self, kind: CookieKind, value: &str, max_age: std::time::Duration) -> HeaderValue {
+    pub(crate) fn set(&self, kind: CookieKind<'_>, value: &str, max_age: std::time::Duration) -> HeaderValue {
         let mut jar = CookieJar::new();
         jar.private_mut(&self.key).add(self.cookie(kind, value.to_owned(), max_age));
-        let sealed = jar.get(self.name(kind)).expect("the cookie was just added");
+        let sealed = jar.get(&self.name(kind)).expect("the cookie was just added");
         HeaderValue::from_str(&sealed.encoded().to_string()).expect("a sealed cookie is visible ASCII")
     }
 
     /// A `Set-Cookie` value deleting the cookie.
-    pub(crate) fn clear(&self, kind: CookieKind) -> HeaderValue {
+    pub(crate) fn clear(&self, kind: CookieKind<'_>) -> HeaderValue {
         let cookie = self.cookie(kind, String::new(), std::time::Duration::ZERO);
         HeaderValue::from_str(&cookie.encoded().to_string()).expect("an empty cookie is visible ASCII")
     }
 
-    fn cookie(&self, kind: CookieKind, value: String, max_age: std::time::Duration) -> Cookie<'static> {
+    fn cookie(&self, kind: CookieKind<'_>, value: String, max_age: std::time::Duration) -> Cookie<'static> {
         let same_site = match kind {
-            CookieKind::SignIn if self.sign_in_cross_site && self.secure => SameSite::None,
+            CookieKind::SignIn(_) if self.sign_in_cross_site && self.secure => SameSite::None,
             _ => SameSite::Lax,
         };
         Cookie::build((self.name(kind), value))
@@ -89,6 +95,17 @@ impl Cookies {
             .max_age(CookieDuration::seconds(max_age.as_secs().min(i64::MAX as u64) as i64))
             .build()
     }
+}
+
+/// The cookies of a request, each parsed on its own: a malformed one is skipped, never the others.
+fn request_cookies(headers: &HeaderMap) -> impl Iterator<Item = Cookie<'static>> + '_ {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(Cookie::split_parse_encoded)
+        .filter_map(Result::ok)
+        .map(Cookie::into_owned)
 }
 
 #[cfg(test)]
@@ -118,13 +135,15 @@ mod tests {
     #[test]
     fn loopback_cookies_are_not_secure_and_form_post_sign_in_is_cross_site() {
         let plain = Cookies::new(Key::generate(), false, true);
-        let text = plain.set(CookieKind::SignIn, "b", std::time::Duration::from_secs(60)).to_str().unwrap().to_owned();
+        let text =
+            plain.set(CookieKind::SignIn("b"), "b", std::time::Duration::from_secs(60)).to_str().unwrap().to_owned();
         assert!(
-            text.starts_with("msal_signin=") && !text.contains("Secure") && text.contains("SameSite=Lax"),
+            text.starts_with("msal_signin_b=") && !text.contains("Secure") && text.contains("SameSite=Lax"),
             "{text}"
         );
         let secure = Cookies::new(Key::generate(), true, true);
-        let text = secure.set(CookieKind::SignIn, "b", std::time::Duration::from_secs(60)).to_str().unwrap().to_owned();
+        let text =
+            secure.set(CookieKind::SignIn("b"), "b", std::time::Duration::from_secs(60)).to_str().unwrap().to_owned();
         assert!(text.contains("SameSite=None") && text.contains("Secure"), "{text}");
         let text =
             secure.set(CookieKind::Session, "s", std::time::Duration::from_secs(60)).to_str().unwrap().to_owned();
@@ -140,9 +159,9 @@ mod tests {
         let tampered = HeaderValue::from_str(&header.to_str().unwrap().replacen('=', "=A", 1)).unwrap();
         assert_eq!(cookies.read(&request_with(&tampered), CookieKind::Session), None);
         let renamed =
-            HeaderValue::from_str(&header.to_str().unwrap().replace("__Host-msal_session", "__Host-msal_signin"))
+            HeaderValue::from_str(&header.to_str().unwrap().replace("__Host-msal_session", "__Host-msal_signin_b"))
                 .unwrap();
-        assert_eq!(cookies.read(&request_with(&renamed), CookieKind::SignIn), None);
+        assert_eq!(cookies.read(&request_with(&renamed), CookieKind::SignIn("b")), None);
         let mut garbage = HeaderMap::new();
         garbage.insert(COOKIE, HeaderValue::from_static("__Host-msal_session=%%%; ;=;"));
         assert_eq!(cookies.read(&garbage, CookieKind::Session), None);

@@ -2,5 +2,6 @@
 //! parameters, and error pages.
 
 pub(crate) mod cookies;
-pub(crate) mod error_page;
+pub(crate) mod page;
 pub(crate) mod params;
+pub(crate) mod same_origin;

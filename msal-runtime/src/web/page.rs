@@ -1,5 +1,6 @@
-//! The few HTML pages the runtime answers with itself: error pages. Every dynamic string is escaped, and the
-//! page may load nothing (`Content-Security-Policy: default-src 'none'`).
+//! The few HTML pages the runtime answers with itself: error pages, and the sign-out confirmation. Every
+//! dynamic string is escaped, and a page may load nothing (`Content-Security-Policy: default-src 'none'`;
+//! `form-action` is not covered by `default-src`, so a page's own form still posts).
 
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
@@ -10,12 +11,16 @@ pub(crate) fn error_page(status: StatusCode, title: &str, message: &str, link: O
     let link = link
         .map(|(href, label)| format!(r#"<p><a href="{}">{}</a></p>"#, escape(href), escape(label)))
         .unwrap_or_default();
+    page(status, title, &format!("<p>{}</p>{link}", escape(message)))
+}
+
+/// A page with `title` and `body`, which is HTML the caller has escaped.
+pub(crate) fn page(status: StatusCode, title: &str, body: &str) -> Response {
     let body = format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\
          <style>body{{font-family:system-ui,sans-serif;max-width:40em;margin:4em auto;padding:0 1em}}</style>\
-         </head><body><h1>{title}</h1><p>{message}</p>{link}</body></html>\n",
+         </head><body><h1>{title}</h1>{body}</body></html>\n",
         title = escape(title),
-        message = escape(message),
     );
     (
         status,
