@@ -5,10 +5,12 @@ pub mod app;
 pub mod browser;
 pub mod fixtures;
 pub mod idp;
+pub mod memory;
 pub mod tokens;
 
 pub use app::{AppListener, MAIL_API_AUDIENCE, TestApp};
 pub use browser::{AuthorizationResponse, Browser, form_fields, location, query_param, set_cookies, stored_cookies};
 pub use fixtures::app_reading_mail;
 pub use idp::{Fault, IdpSettings, TestIdp};
+pub use memory::resident_bytes;
 pub use tokens::{cache_entries, jwt_claims};
