@@ -11,8 +11,8 @@
 //!   trickles in; otherwise the connection is closed without an answer. The same bound closes a kept-alive
 //!   connection that stays idle this long between requests.
 //! - the **request timeout** ([`Timeouts::request`], default 30 s): a request must be answered within this time
-//!   of its head having arrived, reading its body included; otherwise it is answered `408 Request Timeout`
-//!   and its connection is closed (its body was never read to the end).
+//!   of its head having arrived, reading its body included; otherwise it is answered `408 Request Timeout`,
+//!   and its connection is closed if its body was not read to the end (a body announced and never sent).
 //!
 //! The same in a few lines, without graceful shutdown (the README's quick start shows this):
 //!
