@@ -1,5 +1,7 @@
-//! The example `mail-app` served on a free loopback port, configured against a [`TestIdp`].
+//! The example `mail-app` served on a free loopback port, configured against a [`TestIdp`], served as the
+//! examples serve it (`example_server::serve`, with its timeouts).
 
+use example_server::Timeouts;
 use msal_runtime::{HomeAccountId, Msal, MsalConfig, MsalConfigBuilder, ProtectedApi};
 use reqwest::StatusCode;
 use tokio::net::TcpListener;
@@ -48,22 +50,35 @@ impl AppListener {
         self.serve_router(idp, config, mail_app::router).await
     }
 
-    /// Starts `mail-api`, and the app that `router` builds from the runtime and the mail API's URL.
+    /// Starts `mail-api`, and the app that `router` builds from the runtime and the mail API's URL, both with
+    /// the examples' default timeouts.
     pub async fn serve_router(
         self,
         idp: TestIdp,
         config: MsalConfigBuilder,
         router: impl FnOnce(&Msal, Url) -> axum::Router,
     ) -> TestApp {
+        self.serve_router_with_timeouts(idp, config, Timeouts::default(), router).await
+    }
+
+    /// [`AppListener::serve_router`], both servers closing stalled connections after `timeouts`.
+    pub async fn serve_router_with_timeouts(
+        self,
+        idp: TestIdp,
+        config: MsalConfigBuilder,
+        timeouts: Timeouts,
+        router: impl FnOnce(&Msal, Url) -> axum::Router,
+    ) -> TestApp {
         let api = ProtectedApi::new(&idp.issuer, &[MAIL_API_AUDIENCE]).await.expect("ProtectedApi::new");
         let api_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let mail_api = Url::parse(&format!("http://{}/", api_listener.local_addr().unwrap())).unwrap();
         let api_router = mail_api::router(&api, mail_api::Mailboxes::default());
-        tokio::spawn(async move { axum::serve(api_listener, api_router).await.unwrap() });
+        // Served until the test's runtime ends: the tests never shut a server down.
+        tokio::spawn(example_server::serve(api_listener, api_router, timeouts, std::future::pending()));
 
         let msal = Msal::new(config.build().expect("valid test configuration")).await.expect("Msal::new");
         let router = router(&msal, mail_api.clone());
-        tokio::spawn(async move { axum::serve(self.listener, router).await.unwrap() });
+        tokio::spawn(example_server::serve(self.listener, router, timeouts, std::future::pending()));
         TestApp { origin: self.origin, msal, idp, mail_api }
     }
 }

@@ -10,6 +10,7 @@ pub mod tokens;
 
 pub use app::{AppListener, MAIL_API_AUDIENCE, TestApp};
 pub use browser::{AuthorizationResponse, Browser, form_fields, location, query_param, set_cookies, stored_cookies};
+pub use example_server::Timeouts;
 pub use fixtures::app_reading_mail;
 pub use idp::{Fault, IdpSettings, TestIdp};
 pub use memory::resident_bytes;

@@ -1,8 +1,11 @@
 //! `cargo run -p mail-api`: trusts `MSAL_AUTHORITY`, expects the audience `MAIL_API_AUDIENCE` (default
-//! `api://mail-api`), listens on `MAIL_API_ADDR` (default `127.0.0.1:3001`).
+//! `api://mail-api`), listens on `MAIL_API_ADDR` (default `127.0.0.1:3001`), closes connections whose request
+//! head takes longer than `MAIL_API_HEADER_READ_TIMEOUT_SECS` (default 10) and answers 408 to requests not
+//! answered within `MAIL_API_REQUEST_TIMEOUT_SECS` (default 30).
 
 use std::process::ExitCode;
 
+use example_server::Timeouts;
 use msal_runtime::ProtectedApi;
 use tracing_subscriber::EnvFilter;
 
@@ -23,6 +26,13 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let timeouts = match Timeouts::from_env("MAIL_API_") {
+        Ok(timeouts) => timeouts,
+        Err(error) => {
+            eprintln!("mail-api: {error}");
+            return ExitCode::from(2);
+        }
+    };
     let addr = std::env::var("MAIL_API_ADDR").unwrap_or_else(|_| "127.0.0.1:3001".to_owned());
     let listener = match tokio::net::TcpListener::bind(&addr).await {
         Ok(listener) => listener,
@@ -36,9 +46,6 @@ async fn main() -> ExitCode {
         tokio::signal::ctrl_c().await.ok();
     };
     let app = mail_api::router(&api, mail_api::Mailboxes::default());
-    if let Err(error) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
-        eprintln!("mail-api: {error}");
-        return ExitCode::FAILURE;
-    }
+    example_server::serve(listener, app, timeouts, shutdown).await;
     ExitCode::SUCCESS
 }

@@ -1,8 +1,11 @@
 //! `cargo run -p mail-app`: configuration from the environment (see the README), listening on `APP_ADDR`
-//! (default `127.0.0.1:3000`), calling the mail API at `MAIL_API_URL` (default `http://127.0.0.1:3001`).
+//! (default `127.0.0.1:3000`), calling the mail API at `MAIL_API_URL` (default `http://127.0.0.1:3001`),
+//! closing connections whose request head takes longer than `APP_HEADER_READ_TIMEOUT_SECS` (default 10) and
+//! answering 408 to requests not answered within `APP_REQUEST_TIMEOUT_SECS` (default 30).
 
 use std::process::ExitCode;
 
+use example_server::Timeouts;
 use msal_runtime::Msal;
 use tracing_subscriber::EnvFilter;
 
@@ -26,6 +29,13 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let timeouts = match Timeouts::from_env("APP_") {
+        Ok(timeouts) => timeouts,
+        Err(error) => {
+            eprintln!("mail-app: {error}");
+            return ExitCode::from(2);
+        }
+    };
     let addr = std::env::var("APP_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".to_owned());
     let listener = match tokio::net::TcpListener::bind(&addr).await {
         Ok(listener) => listener,
@@ -38,10 +48,6 @@ async fn main() -> ExitCode {
     let shutdown = async {
         tokio::signal::ctrl_c().await.ok();
     };
-    if let Err(error) = axum::serve(listener, mail_app::router(&msal, mail_api)).with_graceful_shutdown(shutdown).await
-    {
-        eprintln!("mail-app: {error}");
-        return ExitCode::FAILURE;
-    }
+    example_server::serve(listener, mail_app::router(&msal, mail_api), timeouts, shutdown).await;
     ExitCode::SUCCESS
 }
