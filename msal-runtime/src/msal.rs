@@ -263,7 +263,7 @@ fn undeclared_handler_scopes(config: &MsalConfig, handler_scopes: &ScopeSet) -> 
             .filter(|handler| handler.scopes().iter().any(|s| s.eq_ignore_ascii_case(scope.as_str())))
             .map(|handler| handler.name())
             .collect();
-        tracing::warn!(%scope, ?handlers, "a handler requires a scope the configured app does not declare");
+        tracing::warn!(scope = ?scope.as_str(), ?handlers, "a handler requires a scope the configured app does not declare");
     }
     undeclared
 }

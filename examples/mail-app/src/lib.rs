@@ -165,7 +165,7 @@ impl From<reqwest::Error> for MailApiError {
 
 impl IntoResponse for MailApiError {
     fn into_response(self) -> Response {
-        tracing::warn!(error = %self.0, "the mail API failed");
+        tracing::warn!(error = ?self.0.to_string(), "the mail API failed");
         let status = match self.0.status() {
             Some(status) if status.is_client_error() => StatusCode::BAD_REQUEST,
             _ => StatusCode::BAD_GATEWAY,

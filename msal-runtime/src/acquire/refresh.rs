@@ -153,7 +153,7 @@ impl Refresher {
             Err(error) => {
                 let error = classify(error);
                 throttle.remember(account, scopes, &refresh_token, &error);
-                tracing::info!(%error, home_account_id = %account, scopes = ?scopes, "refresh failed");
+                tracing::info!(error = ?error.to_string(), home_account_id = ?account, scopes = ?scopes, "refresh failed");
                 return Err(error);
             }
         };

@@ -86,14 +86,14 @@ impl Acquisition {
             Ok(token) => Ok(token),
             Err(error) => {
                 if let Some(token) = early {
-                    tracing::warn!(%error, home_account_id = %account, "early refresh failed; the cached token still serves");
+                    tracing::warn!(error = ?error.to_string(), home_account_id = ?account, "early refresh failed; the cached token still serves");
                     return Ok(token);
                 }
                 // During an outage a token inside the 5-minute buffer is better than no token.
                 if let AcquireError::ProviderUnavailable { .. } = error
                     && let Some(entry) = partition.find_access_token(client_id, scopes, unix_now(), 0)
                 {
-                    tracing::warn!(home_account_id = %account, "the identity provider is unavailable; serving a token close to expiry");
+                    tracing::warn!(home_account_id = ?account, "the identity provider is unavailable; serving a token close to expiry");
                     return Ok(AccessToken::new(entry.secret.clone(), entry.expires_on));
                 }
                 Err(error)

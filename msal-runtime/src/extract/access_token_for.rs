@@ -75,7 +75,7 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let scopes = scopes_of::<R>().map_err(|error| {
-            tracing::error!(%error, "a RequiredScopes implementation lists an invalid scope");
+            tracing::error!(error = ?error.to_string(), "a RequiredScopes implementation lists an invalid scope");
             AccessTokenForRejection::InvalidScopes(error)
         })?;
         let token = token_for_request(&Msal::from_ref(state), parts, scopes).await?;
@@ -90,7 +90,7 @@ async fn token_for_request(
     scopes: &ScopeSet,
 ) -> Result<AccessToken, AccessTokenForRejection> {
     if is_refused_cross_origin(msal, parts) {
-        tracing::warn!(method = %parts.method, path = ?parts.uri.path(), "refused a request from another origin");
+        tracing::warn!(method = ?parts.method.as_str(), path = ?parts.uri.path(), "refused a request from another origin");
         return Err(AccessTokenForRejection::CrossOrigin {
             request_kind: RequestKind::of(&parts.method, &parts.headers),
         });
@@ -111,7 +111,7 @@ async fn token_for_request(
                 return Err(AccessTokenForRejection::InteractionRequired(interaction));
             }
             tracing::warn!(
-                %home_account_id, scopes = ?scopes, reason = ?reason,
+                home_account_id = ?home_account_id, scopes = ?scopes, reason = ?reason,
                 "interaction just completed but the token is still unavailable; not sending the user round again"
             );
             return Err(AccessTokenForRejection::InteractionDidNotHelp {
@@ -129,6 +129,6 @@ async fn token_for_request(
         }
         AcquireError::Cache(error) => AccessTokenForRejection::CacheUnavailable { request_kind, error },
     };
-    tracing::warn!(%home_account_id, reason = %rejection, "no token for the request");
+    tracing::warn!(home_account_id = ?home_account_id, reason = ?rejection.to_string(), "no token for the request");
     Err(rejection)
 }

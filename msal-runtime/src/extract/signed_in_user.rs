@@ -47,7 +47,7 @@ impl SignedInUser {
 /// origin.
 fn signed_in_user(msal: &Msal, parts: &Parts) -> Result<Option<SignedInUser>, SignedInUserRejection> {
     if is_refused_cross_origin(msal, parts) {
-        tracing::warn!(method = %parts.method, path = ?parts.uri.path(), "refused a request from another origin");
+        tracing::warn!(method = ?parts.method.as_str(), path = ?parts.uri.path(), "refused a request from another origin");
         return Err(SignedInUserRejection::CrossOrigin);
     }
     Ok(msal.sessions().current(&parts.headers).map(|(_, record)| {

@@ -118,9 +118,11 @@ impl SigningKeys {
         match fetch_key_set(&self.http, &self.jwks_uri).await {
             Ok(keys) if !keys.keys.is_empty() => *self.current.write() = Arc::new(keys),
             Ok(_) => {
-                tracing::warn!(jwks_uri = %self.jwks_uri, "the provider's JWKS holds no usable key; keeping the cached keys")
+                tracing::warn!(jwks_uri = ?self.jwks_uri.as_str(), "the provider's JWKS holds no usable key; keeping the cached keys")
             }
-            Err(error) => tracing::warn!(%error, "re-fetching the provider's JWKS failed; keeping the cached keys"),
+            Err(error) => {
+                tracing::warn!(error = ?error.to_string(), "re-fetching the provider's JWKS failed; keeping the cached keys")
+            }
         }
     }
 }

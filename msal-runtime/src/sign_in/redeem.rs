@@ -110,7 +110,7 @@ impl Redemption {
         if let Some(previous) = previous_session {
             self.sessions.end(&previous);
         }
-        tracing::info!(home_account_id = %account.home_account_id, "signed in");
+        tracing::info!(home_account_id = ?account.home_account_id, "signed in");
         let session = self.sessions.begin(account, sign_in.interaction);
         Ok((session, sign_in.return_url))
     }

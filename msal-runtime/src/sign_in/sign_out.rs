@@ -71,9 +71,9 @@ pub(crate) async fn sign_out(State(sign_out): State<Arc<SignOut>>, method: Metho
         }
         sign_out.sessions.end(&session);
         if let Err(error) = sign_out.cache.remove_account(home).await {
-            tracing::error!(%error, home_account_id = %home, "signed out, but the user's cached tokens could not be deleted");
+            tracing::error!(error = ?error.to_string(), home_account_id = ?home, "signed out, but the user's cached tokens could not be deleted");
         }
-        tracing::info!(home_account_id = %home, "signed out");
+        tracing::info!(home_account_id = ?home, "signed out");
     }
 
     let post_logout = &sign_out.post_logout_redirect_uri;

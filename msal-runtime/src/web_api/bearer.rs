@@ -76,7 +76,7 @@ impl IntoResponse for BearerRejection {
                 (StatusCode::FORBIDDEN, format!("Bearer error=\"insufficient_scope\", scope=\"{required}\""))
             }
             BearerRejection::InvalidScopes => {
-                tracing::error!("{self}");
+                tracing::error!(rejection = ?self.to_string(), "bearer tokens cannot be checked");
                 return (StatusCode::INTERNAL_SERVER_ERROR, self.to_string()).into_response();
             }
         };
@@ -114,7 +114,7 @@ where
             .map(|(_, token)| token.trim())
             .ok_or(BearerRejection::MalformedHeader)?;
         let caller = api.validate(token).await.map_err(|error| {
-            tracing::info!(%error, "bearer token refused");
+            tracing::info!(error = ?error.to_string(), "bearer token refused");
             BearerRejection::InvalidToken(error)
         })?;
         if !caller.scopes().is_superset_of(&required) {
