@@ -18,6 +18,7 @@
 //!     .route("/", get(home))
 //!     .merge(msal.routes()) // sign-in, the one redemption callback, sign-out
 //!     .with_state(msal); // the extractors reach the runtime through the state (`Msal: FromRef<S>`)
+//! // For brevity; serve with a header-read and a request timeout in production (see the README).
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
 //! axum::serve(listener, app).await?;
 //! # Ok(()) }
