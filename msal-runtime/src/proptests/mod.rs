@@ -7,11 +7,14 @@
 use proptest::prelude::*;
 use proptest::test_runner::Config as ProptestConfig;
 
+mod cache_json;
 mod cookies;
 mod params;
+mod request_headers;
 mod retry_after;
 mod return_url;
 mod scopes;
+mod tokens;
 
 /// Cases per property when `PROPTEST_CASES` is not set: enough to reach the interesting shapes of each
 /// strategy, few enough that the whole suite stays within seconds in a debug build on two cores.
@@ -39,6 +42,12 @@ pub(crate) fn tricky_string(max_len: usize) -> impl Strategy<Value = String> {
         1 => any::<char>(),
     ];
     proptest::collection::vec(tricky, 0..max_len).prop_map(|chars| chars.into_iter().collect())
+}
+
+/// Runs a future to completion on this thread. The parsers under test await nothing that needs a Tokio
+/// runtime (signing keys built for tests never re-fetch), and a runtime per case would dominate the time.
+pub(crate) fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    futures::executor::block_on(future)
 }
 
 #[test]
