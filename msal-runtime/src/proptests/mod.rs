@@ -10,6 +10,7 @@ use proptest::test_runner::Config as ProptestConfig;
 mod cache_json;
 mod cookies;
 mod params;
+mod provider_responses;
 mod request_headers;
 mod retry_after;
 mod return_url;
