@@ -34,6 +34,8 @@ mod config;
 pub mod error;
 mod extract;
 mod msal;
+#[cfg(test)]
+mod proptests;
 mod provider;
 mod random;
 mod scope;

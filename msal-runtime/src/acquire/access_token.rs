@@ -7,6 +7,9 @@ use http::HeaderValue;
 
 use crate::secret::Secret;
 
+/// 9999-12-31T23:59:59Z in Unix seconds: a time every platform's `SystemTime` can hold.
+const END_OF_9999: u64 = 253_402_300_799;
+
 /// A valid access token of the signed-in user for the scopes the handler asked for.
 ///
 /// `Debug` prints `[redacted]`; there is no `Display` and no `Serialize`, so it cannot end up in a log line,
@@ -38,7 +41,9 @@ impl AccessToken {
 
     /// When the token expires.
     pub fn expires_on(&self) -> SystemTime {
-        UNIX_EPOCH + Duration::from_secs(self.expires_on)
+        // Any u64 can come from the provider or an imported cache, and adding a time past what `SystemTime`
+        // holds panics: such a token expires at the end of year 9999 (the HTTP-date range) instead.
+        UNIX_EPOCH + Duration::from_secs(self.expires_on.min(END_OF_9999))
     }
 }
 
@@ -60,5 +65,18 @@ mod tests {
         assert!(token.authorization_header().is_sensitive());
         assert_eq!(token.authorization_header(), "Bearer eyJ.secret.sig");
         assert_eq!(token.secret(), "eyJ.secret.sig");
+    }
+
+    #[test]
+    fn an_expiry_past_what_system_time_holds_is_the_end_of_9999() {
+        // Found by a property test: `"expires_on": "18446744073709551615"` in an imported cache panicked here.
+        assert_eq!(
+            AccessToken::new(Secret::new("t"), u64::MAX).expires_on(),
+            UNIX_EPOCH + Duration::from_secs(END_OF_9999)
+        );
+        assert_eq!(
+            AccessToken::new(Secret::new("t"), 1_800_000_000).expires_on(),
+            UNIX_EPOCH + Duration::from_secs(1_800_000_000)
+        );
     }
 }

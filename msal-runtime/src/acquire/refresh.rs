@@ -176,7 +176,7 @@ impl Refresher {
             .await
             .map_err(AcquireError::cache)?
             .ok_or(AcquireError::interaction(InteractionReason::NoCachedTokens))?;
-        Ok(AccessToken::new(tokens.access_token.clone(), now + access_token_lifetime(&tokens)))
+        Ok(AccessToken::new(tokens.access_token.clone(), now.saturating_add(access_token_lifetime(&tokens))))
     }
 
     /// What to ask for when refreshing. Entra (MSAL): the scopes plus `openid profile offline_access`. Other

@@ -45,10 +45,10 @@ impl CachePartition {
         let granted = response.granted_scopes(issued.requested);
         let granted_scopes = granted.clone();
         let expires_in = access_token_lifetime(response);
-        let refresh_on = response
-            .refresh_in
-            .map(|refresh_in| now + refresh_in)
-            .or_else(|| (expires_in >= PROACTIVE_REFRESH_MIN_LIFETIME_SECS).then_some(now + expires_in / 2));
+        // The provider's lifetimes are any u64 it cares to send: the times saturate rather than overflow.
+        let refresh_on = response.refresh_in.map(|refresh_in| now.saturating_add(refresh_in)).or_else(|| {
+            (expires_in >= PROACTIVE_REFRESH_MIN_LIFETIME_SECS).then_some(now.saturating_add(expires_in / 2))
+        });
         let access_token = AccessTokenEntry {
             home_account_id: home.to_owned(),
             environment: identity.environment.clone(),
@@ -58,8 +58,8 @@ impl CachePartition {
             secret: response.access_token.clone(),
             target: granted,
             cached_at: now,
-            expires_on: now + expires_in,
-            extended_expires_on: now + response.ext_expires_in.unwrap_or(expires_in).max(expires_in),
+            expires_on: now.saturating_add(expires_in),
+            extended_expires_on: now.saturating_add(response.ext_expires_in.unwrap_or(expires_in).max(expires_in)),
             refresh_on,
             token_type: Some(response.token_type.clone().unwrap_or_else(|| "Bearer".to_owned())),
             other: Default::default(),
@@ -91,7 +91,7 @@ impl CachePartition {
                 target: Some(covered.to_scope_string()),
                 last_modification_time: Some(now),
                 family_id: response.foci.clone(),
-                expires_on: response.refresh_token_expires_in.map(|lifetime| now + lifetime),
+                expires_on: response.refresh_token_expires_in.map(|lifetime| now.saturating_add(lifetime)),
                 other: Default::default(),
             };
             self.refresh_tokens.insert(entry.key(), entry);
@@ -336,5 +336,19 @@ pub(crate) mod tests {
             partition.find_access_token("client", &scopes("Mail.Read"), NOW, EXPIRY_BUFFER_SECS).unwrap().refresh_on,
             None
         );
+    }
+
+    #[test]
+    fn lifetimes_of_any_size_saturate_instead_of_overflowing() {
+        // Found by a property test: `"expires_in": 18446744073709551615` panicked (and wrapped in release).
+        let mut huge = response("at", Some("Mail.Read"), u64::MAX);
+        huge.refresh_in = Some(u64::MAX);
+        huge.ext_expires_in = Some(u64::MAX);
+        huge.refresh_token_expires_in = Some(u64::MAX);
+        let mut partition = CachePartition::default();
+        issue(&mut partition, &huge, "Mail.Read", GrantType::RefreshToken, NOW);
+        let at = partition.access_tokens.values().next().unwrap();
+        assert_eq!((at.expires_on, at.extended_expires_on, at.refresh_on), (u64::MAX, u64::MAX, Some(u64::MAX)));
+        assert_eq!(partition.refresh_token("client").unwrap().expires_on, Some(u64::MAX));
     }
 }

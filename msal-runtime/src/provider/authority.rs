@@ -29,6 +29,13 @@ const TENANT_TEMPLATE: &str = "{tenantid}";
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum AuthorityError {
+    /// A space or a control character, which the URL parser would silently drop from a URL that the issuer,
+    /// compared as the exact string given, then never matches.
+    #[error("{value:?} contains a space or a control character")]
+    InvalidCharacter {
+        /// The value given.
+        value: String,
+    },
     /// Not a URL.
     #[error("{value:?} is not a URL: {source}")]
     NotAUrl {
@@ -101,6 +108,11 @@ impl Authority {
     /// Parses `MSAL_AUTHORITY`: an Entra v2.0 authority or an OpenID Connect issuer URL.
     pub fn parse(value: &str) -> Result<Self, AuthorityError> {
         let url = Url::parse(value).map_err(|source| AuthorityError::NotAUrl { value: value.to_owned(), source })?;
+        // `https://idp.example ` parses (WHATWG URL trims it) but the issuer keeps the space, and the discovery
+        // URL built from the issuer then does not parse.
+        if value.bytes().any(|b| b.is_ascii_control() || b == b' ') {
+            return Err(AuthorityError::InvalidCharacter { value: value.to_owned() });
+        }
         check_transport(&url, value)?;
         if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() || url.password().is_some() {
             return Err(AuthorityError::Decorated { value: value.to_owned() });
@@ -369,6 +381,15 @@ mod tests {
         assert!(matches!(Authority::parse("https://idp.example/?x=1"), Err(AuthorityError::Decorated { .. })));
         assert!(Authority::parse("http://127.0.0.1:4000").is_ok());
         assert!(Authority::parse("http://localhost:4000/realms/demo").is_ok());
+    }
+
+    #[test]
+    fn refuses_spaces_and_control_characters_that_the_url_parser_would_drop() {
+        // Found by a property test: the first two parsed, then building their discovery URL panicked; the
+        // others parsed as URLs other than the string their tokens' issuer would be compared with.
+        for value in ["https://idp.example ", "https://0\0", " https://idp.example", "https://idp.ex\tample/x"] {
+            assert!(matches!(Authority::parse(value), Err(AuthorityError::InvalidCharacter { .. })), "{value:?}");
+        }
     }
 
     #[test]

@@ -123,7 +123,7 @@ pub(crate) async fn get_with_one_retry(http: &ProviderHttp, url: &Url) -> Result
     }
 }
 
-fn check_metadata(metadata: &ProviderMetadata, needs_form_post: bool) -> Result<(), DiscoveryError> {
+pub(crate) fn check_metadata(metadata: &ProviderMetadata, needs_form_post: bool) -> Result<(), DiscoveryError> {
     let mut endpoints = vec![
         ("authorization_endpoint", &metadata.authorization_endpoint),
         ("token_endpoint", &metadata.token_endpoint),

@@ -81,9 +81,13 @@ impl SigningKeys {
     /// A key set that is never re-fetched, for unit tests that sign their own tokens.
     #[cfg(test)]
     pub(crate) fn with_keys(jwks: Vec<serde_json::Value>) -> Self {
+        // Never used, and costly to build (TLS set-up): one for all, so that property tests can make a key set
+        // per case.
+        static HTTP: std::sync::LazyLock<ProviderHttp> =
+            std::sync::LazyLock::new(|| ProviderHttp::new(Duration::from_secs(1)).unwrap());
         let keys = KeySet { keys: parse_keys(jwks), fetched_at: Instant::now() };
         Self {
-            http: ProviderHttp::new(Duration::from_secs(1)).unwrap(),
+            http: HTTP.clone(),
             jwks_uri: Url::parse("http://127.0.0.1:9/jwks").unwrap(),
             policy: KeyRefreshPolicy { min_interval: Duration::from_secs(3600), max_age: Duration::from_secs(3600) },
             refetch: tokio::sync::Mutex::new(Some(keys.fetched_at)),

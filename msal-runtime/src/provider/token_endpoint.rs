@@ -208,7 +208,7 @@ fn form_urlencode(value: &str) -> String {
 }
 
 /// Turns a token endpoint response into tokens or a classified error.
-fn interpret(response: ProviderResponse) -> Result<TokenResponse, TokenError> {
+pub(crate) fn interpret(response: ProviderResponse) -> Result<TokenResponse, TokenError> {
     let status = response.status;
     if status.is_success() {
         let tokens: TokenResponse = response.json().map_err(TokenError::InvalidResponse)?;

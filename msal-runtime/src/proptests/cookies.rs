@@ -1,0 +1,156 @@
+//! `Cookies::read`: the sealed session and sign-in cookies, from whatever `Cookie` headers a browser (or an
+//! attacker, or a sibling subdomain) sends.
+
+use std::time::Duration;
+
+use cookie::{Cookie, Key};
+use http::HeaderMap;
+use http::header::{COOKIE, HeaderValue};
+use proptest::prelude::*;
+
+use super::{config, tricky_string};
+use crate::web::cookies::{CookieKind, Cookies};
+
+fn kind() -> impl Strategy<Value = CookieKind> {
+    prop_oneof![Just(CookieKind::Session), Just(CookieKind::SignIn)]
+}
+
+/// The `name=value` pair of a `Set-Cookie` value, with the value decoded as a browser stores it.
+fn sealed_pair(set_cookie: &HeaderValue) -> (String, String) {
+    let cookie = Cookie::parse_encoded(set_cookie.to_str().unwrap().to_owned()).unwrap();
+    (cookie.name().to_owned(), cookie.value().to_owned())
+}
+
+/// A request carrying `cookies` in one `Cookie` header, in that order.
+fn request(cookies: &[(String, String)]) -> HeaderMap {
+    let line = cookies
+        .iter()
+        .map(|(name, value)| Cookie::new(name, value).encoded().to_string())
+        .collect::<Vec<_>>()
+        .join("; ");
+    let mut headers = HeaderMap::new();
+    headers.insert(COOKIE, HeaderValue::from_str(&line).unwrap());
+    headers
+}
+
+/// Cookies that are not ours, some of them under our names.
+fn other_cookies() -> impl Strategy<Value = Vec<(String, String)>> {
+    let name = prop_oneof![
+        Just("__Host-msal_session".to_owned()),
+        Just("msal_session".to_owned()),
+        Just("__Host-msal_signin".to_owned()),
+        Just("msal_signin".to_owned()),
+        "[a-zA-Z_-]{1,12}",
+    ];
+    // A value that looks like a sealed one (base64 of nonce, ciphertext and tag) or anything printable.
+    let value = prop_oneof!["[A-Za-z0-9+/]{0,80}={0,2}", "[!#-+--:<-\\[\\]-~]{0,40}"];
+    proptest::collection::vec((name, value), 0..4)
+}
+
+/// One change to a sealed value: a character replaced, some cut off, or some added.
+#[derive(Debug, Clone)]
+enum Tamper {
+    Replace { at: proptest::sample::Index, with: char },
+    Truncate { keep: proptest::sample::Index },
+    Append(String),
+}
+
+fn tamper() -> impl Strategy<Value = Tamper> {
+    let base64_char = proptest::sample::select(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=".chars().collect::<Vec<_>>(),
+    );
+    prop_oneof![
+        (any::<proptest::sample::Index>(), base64_char).prop_map(|(at, with)| Tamper::Replace { at, with }),
+        any::<proptest::sample::Index>().prop_map(|keep| Tamper::Truncate { keep }),
+        "[A-Za-z0-9+/=]{1,8}".prop_map(Tamper::Append),
+    ]
+}
+
+impl Tamper {
+    /// The tampered value, or `None` when the change would leave it as it was.
+    fn apply(&self, sealed: &str) -> Option<String> {
+        let mut chars: Vec<char> = sealed.chars().collect();
+        match self {
+            Tamper::Replace { at, with } => {
+                let at = at.index(chars.len());
+                if chars[at] == *with {
+                    return None;
+                }
+                chars[at] = *with;
+            }
+            Tamper::Truncate { keep } => chars.truncate(keep.index(chars.len())),
+            Tamper::Append(extra) => chars.extend(extra.chars()),
+        }
+        Some(chars.into_iter().collect())
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn any_cookie_header_is_read_without_panicking_and_never_trusted(
+        values in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..120), 0..3),
+        kind in kind(),
+        secure in any::<bool>(),
+    ) {
+        let cookies = Cookies::new(Key::generate(), secure, false);
+        let mut headers = HeaderMap::new();
+        for value in values {
+            // What a client can put in a header at all: HTTP forbids control characters other than tab.
+            if let Ok(value) = HeaderValue::from_bytes(&value) {
+                headers.append(COOKIE, value);
+            }
+        }
+        prop_assert_eq!(cookies.read(&headers, kind), None);
+    }
+
+    #[test]
+    fn made_up_values_under_our_names_are_never_trusted(
+        others in other_cookies(),
+        kind in kind(),
+        secure in any::<bool>(),
+    ) {
+        let cookies = Cookies::new(Key::generate(), secure, false);
+        prop_assert_eq!(cookies.read(&request(&others), kind), None);
+    }
+
+    #[test]
+    fn a_cookie_that_was_set_reads_back_among_any_others(
+        value in tricky_string(64),
+        kind in kind(),
+        secure in any::<bool>(),
+        cross_site in any::<bool>(),
+        mut others in other_cookies(),
+        at in any::<proptest::sample::Index>(),
+    ) {
+        let cookies = Cookies::new(Key::generate(), secure, cross_site);
+        let set = cookies.set(kind, &value, Duration::from_secs(600));
+        // Planted cookies of the same name (a sibling subdomain's) come first or last: each one is tried.
+        others.insert(at.index(others.len() + 1), sealed_pair(&set));
+        prop_assert_eq!(cookies.read(&request(&others), kind), Some(value));
+    }
+
+    #[test]
+    fn a_tampered_cookie_is_never_accepted(value in tricky_string(32), kind in kind(), tamper in tamper()) {
+        let cookies = Cookies::new(Key::generate(), true, false);
+        let (name, sealed) = sealed_pair(&cookies.set(kind, &value, Duration::from_secs(600)));
+        let tampered = tamper.apply(&sealed);
+        prop_assume!(tampered.is_some());
+        prop_assert_eq!(cookies.read(&request(&[(name, tampered.unwrap())]), kind), None);
+    }
+
+    #[test]
+    fn a_cookie_is_never_read_under_the_other_name_or_with_another_key(value in tricky_string(32), kind in kind()) {
+        let cookies = Cookies::new(Key::generate(), true, false);
+        let (_, sealed) = sealed_pair(&cookies.set(kind, &value, Duration::from_secs(600)));
+        let other_kind = match kind {
+            CookieKind::Session => CookieKind::SignIn,
+            CookieKind::SignIn => CookieKind::Session,
+        };
+        let moved = request(&[(cookies.name(other_kind).to_owned(), sealed.clone())]);
+        prop_assert_eq!(cookies.read(&moved, other_kind), None);
+        let other_key = Cookies::new(Key::generate(), true, false);
+        prop_assert_eq!(other_key.read(&request(&[(cookies.name(kind).to_owned(), sealed)]), kind), None);
+    }
+}
