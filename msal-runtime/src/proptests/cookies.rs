@@ -11,8 +11,8 @@ use proptest::prelude::*;
 use super::{config, tricky_string};
 use crate::web::cookies::{CookieKind, Cookies};
 
-fn kind() -> impl Strategy<Value = CookieKind> {
-    prop_oneof![Just(CookieKind::Session), Just(CookieKind::SignIn)]
+fn kind() -> impl Strategy<Value = CookieKind<'static>> {
+    prop_oneof![Just(CookieKind::Session), Just(CookieKind::SignIn("tab")), Just(CookieKind::SignIn("other-tab"))]
 }
 
 /// The `name=value` pair of a `Set-Cookie` value, with the value decoded as a browser stores it.
@@ -145,8 +145,8 @@ proptest! {
         let cookies = Cookies::new(Key::generate(), true, false);
         let (_, sealed) = sealed_pair(&cookies.set(kind, &value, Duration::from_secs(600)));
         let other_kind = match kind {
-            CookieKind::Session => CookieKind::SignIn,
-            CookieKind::SignIn => CookieKind::Session,
+            CookieKind::Session => CookieKind::SignIn("tab"),
+            CookieKind::SignIn(_) => CookieKind::Session,
         };
         let moved = request(&[(cookies.name(other_kind).to_owned(), sealed.clone())]);
         prop_assert_eq!(cookies.read(&moved, other_kind), None);

@@ -15,6 +15,7 @@ mod request_headers;
 mod retry_after;
 mod return_url;
 mod scopes;
+mod sign_in_cookies;
 mod tokens;
 
 /// Cases per property when `PROPTEST_CASES` is not set: enough to reach the interesting shapes of each
