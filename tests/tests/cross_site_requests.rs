@@ -3,7 +3,6 @@
 //! pages keep working. `SameSite=Lax` does not cover these: a link is a top-level navigation, and a sibling
 //! origin of the same site (another port here) is same-site.
 
-use axum::extract::FromRef;
 use axum::routing::post;
 use axum::{Extension, Router};
 use msal_runtime::{AllowCrossOrigin, Msal, SignedInUser};
@@ -87,17 +86,6 @@ async fn a_cross_origin_form_post_is_refused_and_a_same_origin_one_is_served() {
     assert!(!inbox.contains("forged by another site"), "{inbox}");
 }
 
-#[derive(Clone)]
-struct AppState {
-    msal: Msal,
-}
-
-impl FromRef<AppState> for Msal {
-    fn from_ref(state: &AppState) -> Msal {
-        state.msal.clone()
-    }
-}
-
 async fn who(user: Option<SignedInUser>) -> String {
     user.map(|user| user.subject().to_owned()).unwrap_or_else(|| "nobody".to_owned())
 }
@@ -112,7 +100,7 @@ fn router(msal: &Msal, _mail_api: url::Url) -> Router {
         .route("/hook", post(who).layer(Extension(AllowCrossOrigin)))
         .route("/mine", post(signed_in_only))
         .merge(msal.routes())
-        .with_state(AppState { msal: msal.clone() })
+        .with_state(msal.clone())
 }
 
 #[tokio::test]

@@ -2,7 +2,6 @@
 //! its own way (here JSON of its own shape, and its own interstitial page instead of the automatic redirect),
 //! and the runtime starts nothing behind its back; the consent URL it hands out still works.
 
-use axum::extract::FromRef;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -15,17 +14,6 @@ use serde_json::{Value, json};
 struct MailSend;
 impl RequiredScopes for MailSend {
     const SCOPES: &'static [&'static str] = &["Mail.Send"];
-}
-
-#[derive(Clone)]
-struct AppState {
-    msal: Msal,
-}
-
-impl FromRef<AppState> for Msal {
-    fn from_ref(state: &AppState) -> Msal {
-        state.msal.clone()
-    }
 }
 
 /// JSON of the app's own shape for every reason there is no token.
@@ -72,7 +60,7 @@ fn router(msal: &Msal, _mail_api: url::Url) -> Router {
         .route("/compose", get(compose_page))
         .route("/me", get(me))
         .merge(msal.routes())
-        .with_state(AppState { msal: msal.clone() })
+        .with_state(msal.clone())
 }
 
 #[tokio::test]
