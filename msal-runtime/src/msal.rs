@@ -222,8 +222,8 @@ impl Msal {
     }
 
     /// The bytes the server holds for sign-ins, at most
-    /// [`max_sign_in_memory`](crate::MsalConfigBuilder::max_sign_in_memory) and a few hundred kilobytes for
-    /// redemptions in flight. Sign-ins in progress cost nothing here: they live in the browsers' cookies until
+    /// [`max_sign_in_memory`](crate::MsalConfigBuilder::max_sign_in_memory) for finished ones and 640 KiB for
+    /// redemptions in flight (at most 4,096 at once). Sign-ins in progress cost nothing here: they live in the browsers' cookies until
     /// their callbacks come (docs/SECURITY.md §26).
     pub fn sign_in_memory_bytes(&self) -> usize {
         self.parts.sign_in.memory_bytes()
