@@ -102,14 +102,11 @@ mod tests {
     use async_trait::async_trait;
 
     use super::{Saved, StoreError, Stored, TokenStore};
-    use crate::cache::hot::{HotLookup, ScopeIds};
     use crate::cache::memory::MemoryTokenStore;
     use crate::cache::schema::CachePartition;
     use crate::cache::store_suite::{CLIENT_ID, token_store_suite};
     use crate::cache::token_cache::TokenCache;
-    use crate::clock::unix_now;
     use crate::provider::account::HomeAccountId;
-    use crate::scope::set::ScopeSet;
 
     /// A store without summaries: the memory store's partitions behind the trait's default `find_hot`.
     #[derive(Debug)]
@@ -150,26 +147,4 @@ mod tests {
         eviction = least_recently_used,
         fast_path = load_only
     );
-
-    /// `None` would tell silent acquisition that the user has no tokens and must sign in again: a store
-    /// without summaries must send every lookup, of present and absent users alike, to a load.
-    #[tokio::test]
-    async fn without_summaries_every_lookup_goes_the_slow_path() {
-        let cache = load_only(std::num::NonZeroUsize::new(10).unwrap(), std::time::Duration::from_secs(3600));
-        let mut partition = CachePartition::default();
-        crate::cache::partition::tests::issue(
-            &mut partition,
-            &crate::cache::partition::tests::response("t", Some("Mail.Read"), 3600),
-            "Mail.Read",
-            crate::cache::partition::GrantType::RefreshToken,
-            unix_now(),
-        );
-        let alice = HomeAccountId::new("alice");
-        cache.store().save(&alice, None, Arc::new(partition), unix_now() + 3600).await.unwrap();
-        let request = ScopeIds::of_request(&ScopeSet::parse("Mail.Read").unwrap());
-        for user in [alice, HomeAccountId::new("nobody")] {
-            let answer = cache.find_hot(&user, request.as_ref(), unix_now(), 300);
-            assert!(matches!(answer, Some(HotLookup::Unknown)), "{user}: {answer:?}");
-        }
-    }
 }
