@@ -1,22 +1,23 @@
-//! The default store: partitions in process memory, bounded, least recently used evicted first.
+//! The default store: partitions in process memory, packed, bounded, least recently used evicted first.
 //!
 //! Eviction is CLOCK (second chance), the usual approximation of LRU: a hit only sets a flag in the slot it
-//! already reads, where a strict LRU list would relink neighbours, which are cache misses of their own.
-//! Slots live inline in the hash table (no node per entry), and each carries the summary of its access
-//! tokens (`hot`), so a cache hit among 100,000 users stays a handful of memory reads. Sharded so that
-//! requests of different users rarely contend; with few users (small bounds) one shard keeps eviction exact.
+//! already reads, where a strict LRU list would relink neighbours, which are cache misses of their own. The
+//! slots of a shard are one array that the clock's hand sweeps, and an index of slot numbers (hashbrown's
+//! `HashTable`) finds a user's slot, so the store spends a few bytes per user beyond the slot itself. A slot
+//! holds the user's packed partition (see `packed`), whose access tokens a cache hit reads directly. Sharded so that requests of
+//! different users rarely contend; with few users (small bounds) one shard keeps eviction exact.
 
-use std::collections::hash_map::Entry;
-use std::collections::{HashMap, VecDeque};
 use std::hash::BuildHasher;
 use std::num::NonZeroUsize;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
+use hashbrown::HashTable;
 use parking_lot::Mutex;
 
-use crate::cache::hot::{HotLookup, HotTokens, ScopeIds};
+use crate::cache::hot::{HotLookup, ScopeIds};
+use crate::cache::packed::partition::PackedPartition;
 use crate::cache::schema::CachePartition;
 use crate::cache::store::{Saved, StoreError, Stored, TokenStore};
 use crate::clock::unix_now;
@@ -24,97 +25,106 @@ use crate::provider::account::HomeAccountId;
 
 const SHARDS: usize = 16;
 
-/// Account ids up to this length (Entra's `uid.utid` is 73 bytes) are kept inside the hash table's slot, so
-/// comparing a key reads no other memory.
-const INLINE_KEY: usize = 87;
-
-/// The key of a slot: the account id's bytes, inline when short enough.
-#[derive(Clone, PartialEq, Eq, Hash)]
-enum SlotKey {
-    Inline { len: u8, bytes: [u8; INLINE_KEY] },
-    Heap(Box<str>),
-}
-
-impl SlotKey {
-    fn of(account: &HomeAccountId) -> Self {
-        let id = account.as_str().as_bytes();
-        if id.len() <= INLINE_KEY {
-            let mut bytes = [0; INLINE_KEY];
-            bytes[..id.len()].copy_from_slice(id);
-            SlotKey::Inline { len: id.len() as u8, bytes }
-        } else {
-            SlotKey::Heap(account.as_str().into())
-        }
-    }
-}
-
-type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
-
-/// In the order a cache hit reads it (`repr(C)`), right after the key in the table's bucket.
-#[repr(C)]
+/// One user's place in a shard. The account id is the start of the packed partition's buffer: comparing it
+/// reads memory a cache hit reads anyway.
 struct Slot {
+    hash: u64,
     expires_at: u64,
-    /// CLOCK's reference bit: set by a hit, cleared when eviction passes by.
-    referenced: bool,
-    hot: HotTokens,
+    /// `None`: a free slot, on the free list and absent from the index.
+    partition: Option<PackedPartition>,
     version: u64,
-    partition: Arc<CachePartition>,
+    /// CLOCK's reference bit: set by a hit, cleared when the hand passes by.
+    referenced: bool,
 }
 
 struct Shard {
-    slots: FastMap<SlotKey, Slot>,
-    /// Eviction candidates in insertion order; may hold keys removed since (skipped when reached).
-    clock: VecDeque<SlotKey>,
+    /// Slot numbers, found by the key's hash.
+    index: HashTable<u32>,
+    slots: Vec<Slot>,
+    free: Vec<u32>,
+    /// CLOCK's hand: the next slot eviction looks at.
+    hand: usize,
     capacity: usize,
 }
 
 impl Shard {
-    /// The live slot of `key`, marked as used; an expired one is dropped.
-    fn live(&mut self, key: SlotKey, now: u64) -> Option<&mut Slot> {
-        match self.slots.entry(key) {
-            Entry::Occupied(entry) if entry.get().expires_at > now => {
-                let slot = entry.into_mut();
-                slot.referenced = true;
-                Some(slot)
-            }
-            Entry::Occupied(entry) => {
-                entry.remove();
-                None
-            }
-            Entry::Vacant(_) => None,
-        }
+    fn find(&self, hash: u64, key: &str) -> Option<usize> {
+        let slots = &self.slots;
+        let found = self.index.find(hash, |&i| {
+            let slot = &slots[i as usize];
+            slot.hash == hash && slot.partition.as_ref().is_some_and(|partition| partition.has_key(key))
+        });
+        found.map(|&i| i as usize)
     }
 
-    /// Evicts one slot: the first in clock order not used since the hand last passed it.
+    /// The live slot of `key`, marked as used; an expired one is freed.
+    fn live(&mut self, hash: u64, key: &str, now: u64) -> Option<&mut Slot> {
+        let i = self.find(hash, key)?;
+        if self.slots[i].expires_at <= now {
+            self.free_slot(i);
+            return None;
+        }
+        let slot = &mut self.slots[i];
+        slot.referenced = true;
+        Some(slot)
+    }
+
+    fn free_slot(&mut self, i: usize) {
+        if let Ok(entry) = self.index.find_entry(self.slots[i].hash, |&j| j as usize == i) {
+            entry.remove();
+        }
+        self.slots[i].partition = None;
+        self.free.push(i as u32);
+    }
+
+    /// Evicts one user: the first the hand finds not used since it last passed. Each slot is passed at most
+    /// twice (clearing its flag, then evicting it).
     fn evict_one(&mut self) {
-        while let Some(key) = self.clock.pop_front() {
-            match self.slots.get_mut(&key) {
-                None => continue,
-                Some(slot) if slot.referenced => {
-                    slot.referenced = false;
-                    self.clock.push_back(key);
-                }
-                Some(_) => {
-                    self.slots.remove(&key);
-                    return;
-                }
+        for _ in 0..2 * self.slots.len() {
+            let i = self.hand;
+            self.hand = (self.hand + 1) % self.slots.len();
+            let slot = &mut self.slots[i];
+            if slot.partition.is_none() {
+                continue;
             }
-        }
-    }
-
-    fn insert(&mut self, key: &SlotKey, slot: Slot) {
-        if let Some(existing) = self.slots.get_mut(key) {
-            *existing = slot;
+            if slot.referenced {
+                slot.referenced = false;
+                continue;
+            }
+            self.free_slot(i);
             return;
         }
-        if self.slots.len() >= self.capacity {
+    }
+
+    fn insert(&mut self, key: &str, slot: Slot) {
+        if let Some(i) = self.find(slot.hash, key) {
+            self.slots[i] = slot;
+            return;
+        }
+        if self.index.len() >= self.capacity {
             self.evict_one();
         }
-        self.slots.insert(key.clone(), slot);
-        self.clock.push_back(key.clone());
-        // Removed keys leave stale candidates behind; keep the queue proportional to the live slots.
-        if self.clock.len() > 2 * self.capacity.max(self.slots.len()) {
-            self.clock = self.slots.keys().cloned().collect();
+        let hash = slot.hash;
+        let i = match self.free.pop() {
+            Some(i) => {
+                self.slots[i as usize] = slot;
+                i
+            }
+            None => {
+                self.slots.push(slot);
+                (self.slots.len() - 1) as u32
+            }
+        };
+        let slots = &self.slots;
+        self.index.insert_unique(hash, i, |&j| slots[j as usize].hash);
+    }
+
+    /// Frees every expired slot; they are gone to every reader already.
+    fn drop_expired(&mut self, now: u64) {
+        for i in 0..self.slots.len() {
+            if self.slots[i].partition.is_some() && self.slots[i].expires_at <= now {
+                self.free_slot(i);
+            }
         }
     }
 }
@@ -141,7 +151,15 @@ impl MemoryTokenStore {
         let capacity = max_users.get().div_ceil(shards);
         Self {
             shards: (0..shards)
-                .map(|_| Mutex::new(Shard { slots: FastMap::default(), clock: VecDeque::new(), capacity }))
+                .map(|_| {
+                    Mutex::new(Shard {
+                        index: HashTable::new(),
+                        slots: Vec::new(),
+                        free: Vec::new(),
+                        hand: 0,
+                        capacity,
+                    })
+                })
                 .collect(),
             hasher: foldhash::fast::RandomState::default(),
             client_id: client_id.to_owned(),
@@ -149,16 +167,21 @@ impl MemoryTokenStore {
         }
     }
 
-    fn shard(&self, key: &SlotKey) -> &Mutex<Shard> {
-        let index = (self.hasher.hash_one(key) as usize) % self.shards.len();
-        &self.shards[index]
+    /// The key, its hash, and its shard.
+    fn locate<'a>(&self, account: &'a HomeAccountId) -> (&'a str, u64, &Mutex<Shard>) {
+        let key = account.as_str();
+        let hash = self.hasher.hash_one(key);
+        // The index uses the hash's top bits (hashbrown's control bytes) and low bits (its buckets); the
+        // shard takes bits from the middle, so that a shard's users still spread over its index.
+        let shard = &self.shards[((hash >> 32) as usize) % self.shards.len()];
+        (key, hash, shard)
     }
 }
 
 #[async_trait]
 impl TokenStore for MemoryTokenStore {
-    /// From the partition's summary (see `hot`), which answers exactly like the full rules or says it cannot
-    /// tell; `None` when the user has no live partition, which this store knows for certain.
+    /// From the packed partition, which answers exactly like the full rules or says it cannot tell; `None`
+    /// when the user has no live partition, which this store knows for certain.
     fn find_hot(
         &self,
         account: &HomeAccountId,
@@ -166,18 +189,22 @@ impl TokenStore for MemoryTokenStore {
         now: u64,
         min_remaining: u64,
     ) -> Option<HotLookup> {
-        let key = SlotKey::of(account);
-        let mut shard = self.shard(&key).lock();
-        let slot = shard.live(key, now)?;
-        Some(slot.hot.find(request, now, min_remaining))
+        let (key, hash, shard) = self.locate(account);
+        let mut shard = shard.lock();
+        let slot = shard.live(hash, key, now)?;
+        Some(slot.partition.as_ref()?.find(request, now, min_remaining))
     }
 
     async fn load(&self, account: &HomeAccountId) -> Result<Option<Stored>, StoreError> {
-        let key = SlotKey::of(account);
-        let mut shard = self.shard(&key).lock();
-        Ok(shard
-            .live(key, unix_now())
-            .map(|slot| Stored { version: slot.version, partition: Arc::clone(&slot.partition) }))
+        let (key, hash, shard) = self.locate(account);
+        let mut shard = shard.lock();
+        Ok(shard.live(hash, key, unix_now()).and_then(|slot| {
+            let partition = slot.partition.as_ref()?.unpack();
+            if partition.is_none() {
+                tracing::error!(home_account_id = ?key, "a cached partition could not be read back; the user signs in again");
+            }
+            Some(Stored { version: slot.version, partition: Arc::new(partition?) })
+        }))
     }
 
     async fn save(
@@ -187,36 +214,42 @@ impl TokenStore for MemoryTokenStore {
         partition: Arc<CachePartition>,
         expires_at: u64,
     ) -> Result<Saved, StoreError> {
-        // Summarised before taking the lock: it is the slow part of a write.
-        let hot = HotTokens::of(&partition, &self.client_id);
-        let key = SlotKey::of(account);
-        let mut shard = self.shard(&key).lock();
-        let current = shard.slots.get(&key).filter(|slot| slot.expires_at > unix_now()).map(|slot| slot.version);
+        // Packed before taking the lock: it is the slow part of a write.
+        let (key, hash, shard) = self.locate(account);
+        let packed = PackedPartition::pack(key, &partition, &self.client_id).ok_or(StoreError::TooLarge)?;
+        let mut shard = shard.lock();
+        let current = shard
+            .find(hash, key)
+            .map(|i| &shard.slots[i])
+            .filter(|slot| slot.expires_at > unix_now())
+            .map(|slot| slot.version);
         if current != expected {
             return Ok(Saved::Conflict);
         }
         let version = self.next_version.fetch_add(1, Ordering::Relaxed);
-        shard.insert(&key, Slot { version, partition, expires_at, hot, referenced: false });
+        shard.insert(key, Slot { hash, expires_at, partition: Some(packed), version, referenced: false });
         Ok(Saved::Stored { version })
     }
 
     async fn remove(&self, account: &HomeAccountId) -> Result<(), StoreError> {
-        let key = SlotKey::of(account);
-        self.shard(&key).lock().slots.remove(&key);
+        let (key, hash, shard) = self.locate(account);
+        let mut shard = shard.lock();
+        if let Some(i) = shard.find(hash, key) {
+            shard.free_slot(i);
+        }
         Ok(())
     }
 
     async fn count(&self) -> Result<usize, StoreError> {
         let now = unix_now();
         // Expired slots linger until touched or evicted; they are gone to every reader, so count them out.
-        // Dropping them here too costs nothing more than skipping them (the walk reads every slot anyway).
         Ok(self
             .shards
             .iter()
             .map(|shard| {
                 let mut shard = shard.lock();
-                shard.slots.retain(|_, slot| slot.expires_at > now);
-                shard.slots.len()
+                shard.drop_expired(now);
+                shard.index.len()
             })
             .sum())
     }

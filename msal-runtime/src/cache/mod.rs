@@ -3,6 +3,7 @@
 
 pub(crate) mod hot;
 pub(crate) mod memory;
+pub(crate) mod packed;
 pub(crate) mod partition;
 pub(crate) mod schema;
 pub(crate) mod store;

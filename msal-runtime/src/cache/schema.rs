@@ -286,11 +286,11 @@ mod unix_option {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A cache as MSAL Python serializes it after an Entra sign-in (secrets shortened).
-    const MSAL_PYTHON_CACHE: &str = r#"{
+    pub(crate) const MSAL_PYTHON_CACHE: &str = r#"{
         "AccessToken": {
             "uid.utid-login.microsoftonline.com-accesstoken-client-utid-mail.read user.read": {
                 "credential_type": "AccessToken", "secret": "at-secret", "home_account_id": "uid.utid",

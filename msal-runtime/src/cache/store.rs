@@ -39,6 +39,9 @@ pub enum StoreError {
     /// Concurrent writers kept conflicting; the update was abandoned rather than retried forever.
     #[error("the token cache entry of one user was updated concurrently too many times")]
     Contention,
+    /// A partition too large for the store to keep (gigabytes of strings: only a forged import gets there).
+    #[error("the token cache entry of one user is too large to store")]
+    TooLarge,
 }
 
 /// Where token-cache partitions are kept, one per user, for one client.

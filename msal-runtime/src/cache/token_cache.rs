@@ -107,7 +107,7 @@ impl TokenCache {
     ) -> Result<Option<R>, StoreError> {
         for _ in 0..MAX_UPDATE_ATTEMPTS {
             let (expected, mut partition) = match self.store.load(key).await? {
-                Some(stored) => (Some(stored.version), CachePartition::clone(&stored.partition)),
+                Some(stored) => (Some(stored.version), Arc::unwrap_or_clone(stored.partition)),
                 None if create => (None, CachePartition::default()),
                 None => return Ok(None),
             };
