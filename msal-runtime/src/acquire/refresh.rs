@@ -83,38 +83,44 @@ impl Refresher {
         lock
     }
 
-    /// Joins the refresh in flight for this user and scope set, or starts one.
+    /// Joins the refresh in flight for this user and scope set, or starts one, and waits for it.
     pub(crate) async fn refresh_coalesced(
         self: &Arc<Self>,
         account: &HomeAccountId,
         scopes: &ScopeSet,
     ) -> Result<AccessToken, AcquireError> {
+        self.in_flight(account, scopes).await
+    }
+
+    /// Joins the refresh in flight for this user and scope set, or starts one, without waiting: the early
+    /// refresh of a token that still serves. A failure is remembered by the throttle (so the provider is not
+    /// asked again at every request) and leaves the cached token as it is.
+    pub(crate) fn refresh_in_background(self: &Arc<Self>, account: &HomeAccountId, scopes: &ScopeSet) {
+        drop(self.in_flight(account, scopes));
+    }
+
+    /// The refresh in flight for this user and scope set; a new one is started when there is none.
+    fn in_flight(self: &Arc<Self>, account: &HomeAccountId, scopes: &ScopeSet) -> InFlight {
         let key = (account.clone(), scopes.clone());
-        let in_flight = {
-            let mut in_flight = self.in_flight.lock();
-            match in_flight.get(&key) {
-                Some(shared) => shared.clone(),
-                None => {
-                    let refresher = Arc::clone(self);
-                    let (account, scopes) = key.clone();
-                    // A task of its own: a refresh cancelled halfway (the request that started it went away)
-                    // could lose a rotated refresh token that the provider has already issued.
-                    let task = tokio::spawn(async move {
-                        let outcome = refresher.refresh(&account, &scopes).await;
-                        refresher.in_flight.lock().remove(&(account, scopes));
-                        outcome
-                    });
-                    let shared = async move {
-                        task.await.unwrap_or_else(|_| Err(AcquireError::ProviderUnavailable { retry_after: None }))
-                    }
-                    .boxed()
-                    .shared();
-                    in_flight.insert(key, shared.clone());
-                    shared
-                }
-            }
-        };
-        in_flight.await
+        let mut in_flight = self.in_flight.lock();
+        if let Some(shared) = in_flight.get(&key) {
+            return shared.clone();
+        }
+        let refresher = Arc::clone(self);
+        let (account, scopes) = key.clone();
+        // A task of its own: a refresh cancelled halfway (the request that started it went away, or nobody
+        // waits for it) could lose a rotated refresh token that the provider has already issued.
+        let task = tokio::spawn(async move {
+            let outcome = refresher.refresh(&account, &scopes).await;
+            refresher.in_flight.lock().remove(&(account, scopes));
+            outcome
+        });
+        let shared =
+            async move { task.await.unwrap_or_else(|_| Err(AcquireError::ProviderUnavailable { retry_after: None })) }
+                .boxed()
+                .shared();
+        in_flight.insert(key, shared.clone());
+        shared
     }
 
     /// One refresh for `account`, under the user's lock.

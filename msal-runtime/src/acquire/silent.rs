@@ -1,8 +1,10 @@
 //! Silent token acquisition: MSAL's `AcquireTokenSilent`.
 //!
-//! A cached access token serves when its scopes cover the request and it stays valid for more than 5 minutes;
-//! past its `refresh_on` it is refreshed early but still serves if that refresh fails. Otherwise the refresh
-//! token buys one (see `refresh`, which also coalesces and throttles).
+//! A cached access token serves when its scopes cover the request and it stays valid for more than 5 minutes.
+//! Past its `refresh_on` it still serves at once, and one refresh runs in the background (MSAL.NET's
+//! proactive refresh): no request waits for the provider while a valid token is in hand, and a failed
+//! background refresh leaves the token in service. Otherwise the refresh token buys one (see `refresh`, which
+//! also coalesces and throttles).
 
 use std::sync::Arc;
 
@@ -52,17 +54,19 @@ impl Acquisition {
         let request = ScopeIds::of_request(scopes);
         let now = unix_now();
         match self.cache.find_hot(account, request.as_ref(), now, EXPIRY_BUFFER_SECS) {
-            None => return Err(AcquireError::interaction(InteractionReason::NoCachedTokens)),
-            Some(HotLookup::Hit(token)) if !token.due_for_refresh(now) => {
-                return Ok(AccessToken::new(token.secret, token.expires_on));
+            None => Err(AcquireError::interaction(InteractionReason::NoCachedTokens)),
+            Some(HotLookup::Hit(token)) => {
+                if token.due_for_refresh(now) {
+                    self.refresher.refresh_in_background(account, scopes);
+                }
+                Ok(AccessToken::new(token.secret, token.expires_on))
             }
-            // A token past `refresh_on`, or none: the full rules below decide, with the refresh.
-            Some(_) => {}
+            // No token serves, or only the full rules can tell.
+            Some(_) => self.acquire_with_refresh(account, scopes).await,
         }
-        self.acquire_with_refresh(account, scopes).await
     }
 
-    /// Beyond a plain cache hit: early refresh, refresh, and the fallbacks when the provider fails.
+    /// Beyond a cache hit of the summary: the full rules, the refresh, and the fallback when the provider fails.
     async fn acquire_with_refresh(
         &self,
         account: &HomeAccountId,
@@ -73,22 +77,16 @@ impl Acquisition {
         let Some(stored) = self.cache.load(account).await.map_err(AcquireError::cache)? else {
             return Err(AcquireError::interaction(InteractionReason::NoCachedTokens));
         };
-        let cached = stored.partition.find_access_token(client_id, scopes, now, EXPIRY_BUFFER_SECS);
-        if let Some(entry) = cached
-            && entry.refresh_on.is_none_or(|refresh_on| now < refresh_on)
-        {
+        if let Some(entry) = stored.partition.find_access_token(client_id, scopes, now, EXPIRY_BUFFER_SECS) {
+            if entry.refresh_on.is_some_and(|refresh_on| now >= refresh_on) {
+                self.refresher.refresh_in_background(account, scopes);
+            }
             return Ok(AccessToken::new(entry.secret.clone(), entry.expires_on));
         }
-        // Past `refresh_on` the token is refreshed early, but it still serves if that refresh fails.
-        let early = cached.map(|entry| AccessToken::new(entry.secret.clone(), entry.expires_on));
         let partition = Arc::clone(&stored.partition);
         match self.refresher.refresh_coalesced(account, scopes).await {
             Ok(token) => Ok(token),
             Err(error) => {
-                if let Some(token) = early {
-                    tracing::warn!(error = ?error.to_string(), home_account_id = ?account, "early refresh failed; the cached token still serves");
-                    return Ok(token);
-                }
                 // During an outage a token inside the 5-minute buffer is better than no token.
                 if let AcquireError::ProviderUnavailable { .. } = error
                     && let Some(entry) = partition.find_access_token(client_id, scopes, unix_now(), 0)

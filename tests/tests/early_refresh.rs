@@ -1,0 +1,99 @@
+//! Past `refresh_on` a cached token still serves at once, while one refresh runs in the background; a failed
+//! background refresh leaves the token in service and is not retried at every request.
+
+use std::time::Duration;
+
+use futures::future::join_all;
+use msal_runtime::HomeAccountId;
+use msal_tests::{Browser, Fault, TestApp, app_reading_mail, cache_entries};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+/// Signs alice in, then moves her access token's `refresh_on` into the past (as time would), keeping it valid
+/// for an hour: due for an early refresh, far from the 5-minute buffer. Returns her key and the token.
+async fn signed_in_with_a_token_due_for_refresh(app: &TestApp, browser: &Browser) -> (HomeAccountId, String) {
+    app.sign_in(browser, "/", "alice").await;
+    let account = app.account(browser).await;
+    let cache = app.msal.token_cache();
+    let mut json: Value = serde_json::from_str(&cache.export_msal_json(&account).await.unwrap().unwrap()).unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    for entry in json["AccessToken"].as_object_mut().unwrap().values_mut() {
+        entry["refresh_on"] = Value::String((now - 60).to_string());
+        assert!(entry["expires_on"].as_str().unwrap().parse::<u64>().unwrap() > now + 3000);
+    }
+    cache.import_msal_json(&json.to_string()).await.unwrap();
+    (account, access_token(app, browser).await)
+}
+
+/// The cached access token's secret.
+async fn access_token(app: &TestApp, browser: &Browser) -> String {
+    let tokens = app.cached_tokens(browser).await.unwrap();
+    let access_tokens = cache_entries(&tokens, "AccessToken");
+    assert_eq!(access_tokens.len(), 1);
+    access_tokens[0]["secret"].as_str().unwrap().to_owned()
+}
+
+/// Waits (at most 20 s) until the provider has received `count` token requests.
+async fn until_token_requests(app: &TestApp, count: u64) {
+    for _ in 0..200 {
+        if app.idp.requests("POST /token").await >= count {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the provider never received {count} token requests");
+}
+
+#[tokio::test]
+async fn requests_past_refresh_on_are_answered_from_the_cache_while_one_refresh_runs_in_the_background() {
+    let app = app_reading_mail().await;
+    let browser = Browser::new();
+    let (_, cached) = signed_in_with_a_token_due_for_refresh(&app, &browser).await;
+    let token_requests = app.idp.requests("POST /token").await;
+    // The provider takes 5 s over the refresh: a request that waited for it could not come back before it lands.
+    app.idp.fault(Fault::on("POST /token").delay(Duration::from_secs(5)).times(1)).await;
+
+    let responses = join_all((0..20).map(|_| browser.get(app.url("/mail")))).await;
+    for response in responses {
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    // Every request has its answer, and the refresh has not landed: the cache still holds the token they used.
+    assert_eq!(access_token(&app, &browser).await, cached, "the requests waited for the refresh");
+
+    // Exactly one refresh, which replaces the token when it lands.
+    until_token_requests(&app, token_requests + 1).await;
+    let mut refreshed = cached.clone();
+    for _ in 0..200 {
+        refreshed = access_token(&app, &browser).await;
+        if refreshed != cached {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_ne!(refreshed, cached, "the background refresh replaced the token");
+    assert_eq!(app.idp.grants("refresh_token").await, 1, "one refresh for twenty requests");
+    assert_eq!(browser.get(app.url("/mail")).await.status(), StatusCode::OK);
+    assert_eq!(app.idp.requests("POST /token").await, token_requests + 1, "the new token serves without refresh");
+}
+
+#[tokio::test]
+async fn a_failed_background_refresh_leaves_the_cached_token_in_service_and_is_not_repeated_at_every_request() {
+    let app = app_reading_mail().await;
+    let browser = Browser::new();
+    let (_, cached) = signed_in_with_a_token_due_for_refresh(&app, &browser).await;
+    let token_requests = app.idp.requests("POST /token").await;
+    app.idp.fault(Fault::on("POST /token").status(503).retry_after(Duration::from_secs(60)).times(10)).await;
+
+    assert_eq!(browser.get(app.url("/mail")).await.status(), StatusCode::OK);
+    until_token_requests(&app, token_requests + 1).await;
+    for response in join_all((0..20).map(|_| browser.get(app.url("/mail")))).await {
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    assert_eq!(access_token(&app, &browser).await, cached, "the cached token stays in service");
+    assert_eq!(
+        app.idp.requests("POST /token").await,
+        token_requests + 1,
+        "within Retry-After the provider is not asked again"
+    );
+    assert_eq!(app.idp.grants("refresh_token").await, 0);
+}
