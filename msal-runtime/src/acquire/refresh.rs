@@ -36,7 +36,7 @@ const MAX_INLINE_WAIT: Duration = Duration::from_secs(2);
 /// The pause before retrying after a 5xx or a refused connection (docs/SECURITY.md §24).
 const RETRY_PAUSE: Duration = Duration::from_secs(1);
 
-type InFlight = Shared<BoxFuture<'static, Result<AccessToken, AcquireError>>>;
+pub(crate) type InFlight = Shared<BoxFuture<'static, Result<AccessToken, AcquireError>>>;
 
 /// Refreshes tokens for one app: the provider, the cache written back to, refreshes in flight, per-user
 /// refresh locks, and remembered failures.
@@ -89,18 +89,26 @@ impl Refresher {
         account: &HomeAccountId,
         scopes: &ScopeSet,
     ) -> Result<AccessToken, AcquireError> {
-        self.in_flight(account, scopes).await
+        self.in_flight(account, scopes, false).await
+    }
+
+    /// The refresh in flight for this user and scope set, if there is one, to join.
+    pub(crate) fn joinable(&self, account: &HomeAccountId, scopes: &ScopeSet) -> Option<InFlight> {
+        self.in_flight.lock().get(&(account.clone(), scopes.clone())).cloned()
     }
 
     /// Joins the refresh in flight for this user and scope set, or starts one, without waiting: the early
-    /// refresh of a token that still serves. A failure is remembered by the throttle (so the provider is not
-    /// asked again at every request) and leaves the cached token as it is.
+    /// refresh of a token that still serves. A failure leaves the cached token as it is and is remembered by
+    /// the throttle, so that the provider is not asked again at every request.
     pub(crate) fn refresh_in_background(self: &Arc<Self>, account: &HomeAccountId, scopes: &ScopeSet) {
-        drop(self.in_flight(account, scopes));
+        if !self.throttle.holds_back_early_refresh(account, scopes) {
+            drop(self.in_flight(account, scopes, true));
+        }
     }
 
-    /// The refresh in flight for this user and scope set; a new one is started when there is none.
-    fn in_flight(self: &Arc<Self>, account: &HomeAccountId, scopes: &ScopeSet) -> InFlight {
+    /// The refresh in flight for this user and scope set; a new one is started when there is none (`early`:
+    /// by an early refresh, whose failure holds back the next ones).
+    fn in_flight(self: &Arc<Self>, account: &HomeAccountId, scopes: &ScopeSet, early: bool) -> InFlight {
         let key = (account.clone(), scopes.clone());
         let mut in_flight = self.in_flight.lock();
         if let Some(shared) = in_flight.get(&key) {
@@ -112,6 +120,9 @@ impl Refresher {
         // waits for it) could lose a rotated refresh token that the provider has already issued.
         let task = tokio::spawn(async move {
             let outcome = refresher.refresh(&account, &scopes).await;
+            if early && outcome.is_err() {
+                refresher.throttle.remember_failed_early_refresh(&account, &scopes);
+            }
             refresher.in_flight.lock().remove(&(account, scopes));
             outcome
         });

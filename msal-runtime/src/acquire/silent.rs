@@ -73,29 +73,38 @@ impl Acquisition {
         scopes: &ScopeSet,
     ) -> Result<AccessToken, AcquireError> {
         let client_id = &self.client_id;
-        let now = unix_now();
-        let Some(stored) = self.cache.load(account).await.map_err(AcquireError::cache)? else {
-            return Err(AcquireError::interaction(InteractionReason::NoCachedTokens));
-        };
-        if let Some(entry) = stored.partition.find_access_token(client_id, scopes, now, EXPIRY_BUFFER_SECS) {
-            if entry.refresh_on.is_some_and(|refresh_on| now >= refresh_on) {
-                self.refresher.refresh_in_background(account, scopes);
-            }
-            return Ok(AccessToken::new(entry.secret.clone(), entry.expires_on));
-        }
-        let partition = Arc::clone(&stored.partition);
-        match self.refresher.refresh_coalesced(account, scopes).await {
-            Ok(token) => Ok(token),
-            Err(error) => {
-                // During an outage a token inside the 5-minute buffer is better than no token.
-                if let AcquireError::ProviderUnavailable { .. } = error
-                    && let Some(entry) = partition.find_access_token(client_id, scopes, unix_now(), 0)
-                {
-                    tracing::warn!(home_account_id = ?account, "the identity provider is unavailable; serving a token close to expiry");
+        // A refresh for this very request is in flight (a storm): its token is what loading would come to.
+        let (refreshed, loaded) = match self.refresher.joinable(account, scopes) {
+            Some(in_flight) => (in_flight.await, None),
+            None => {
+                let now = unix_now();
+                let Some(stored) = self.cache.load(account).await.map_err(AcquireError::cache)? else {
+                    return Err(AcquireError::interaction(InteractionReason::NoCachedTokens));
+                };
+                let partition = &stored.partition;
+                if let Some(entry) = partition.find_access_token(client_id, scopes, now, EXPIRY_BUFFER_SECS) {
+                    if entry.refresh_on.is_some_and(|refresh_on| now >= refresh_on) {
+                        self.refresher.refresh_in_background(account, scopes);
+                    }
                     return Ok(AccessToken::new(entry.secret.clone(), entry.expires_on));
                 }
-                Err(error)
+                (self.refresher.refresh_coalesced(account, scopes).await, Some(stored.partition))
             }
+        };
+        let error = match refreshed {
+            Ok(token) => return Ok(token),
+            Err(error @ AcquireError::ProviderUnavailable { .. }) => error,
+            Err(error) => return Err(error),
+        };
+        // During an outage a token inside the 5-minute buffer is better than no token.
+        let partition = match loaded {
+            Some(partition) => Some(partition),
+            None => self.cache.load(account).await.ok().flatten().map(|stored| stored.partition),
+        };
+        if let Some(entry) = partition.as_deref().and_then(|p| p.find_access_token(client_id, scopes, unix_now(), 0)) {
+            tracing::warn!(home_account_id = ?account, "the identity provider is unavailable; serving a token close to expiry");
+            return Ok(AccessToken::new(entry.secret.clone(), entry.expires_on));
         }
+        Err(error)
     }
 }

@@ -21,6 +21,11 @@ pub(crate) const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
 /// How long an "interaction required" answer is remembered for the same refresh token (MSAL's UI throttle).
 const INTERACTION_MEMORY: Duration = Duration::from_secs(120);
 
+/// How long an early refresh that failed for a reason the other entries do not remember (a 5xx without
+/// `Retry-After`, a refused connection, a malformed answer) is not started again. The token it would have
+/// replaced still serves; a request inside the 5-minute buffer refreshes in the foreground regardless.
+const EARLY_REFRESH_PAUSE: Duration = Duration::from_secs(60);
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Key {
     account: HomeAccountId,
@@ -29,8 +34,28 @@ struct Key {
 
 #[derive(Debug, Clone)]
 enum Entry {
-    ProviderBusy { until: Instant },
-    InteractionRequired { until: Instant, refresh_token: [u8; 32], error: AcquireError },
+    ProviderBusy {
+        until: Instant,
+    },
+    InteractionRequired {
+        until: Instant,
+        refresh_token: [u8; 32],
+        error: AcquireError,
+    },
+    /// Holds back early refreshes only: requests that need a token refresh in the foreground.
+    EarlyRefreshFailed {
+        until: Instant,
+    },
+}
+
+impl Entry {
+    fn until(&self) -> Instant {
+        match self {
+            Entry::ProviderBusy { until }
+            | Entry::InteractionRequired { until, .. }
+            | Entry::EarlyRefreshFailed { until } => *until,
+        }
+    }
 }
 
 /// Remembered failures, bounded.
@@ -103,6 +128,25 @@ impl Throttle {
         };
         self.entries.lock().push(Key { account: account.clone(), scopes: scopes.clone() }, entry);
     }
+
+    /// Whether an early refresh for this request should wait: any failure remembered for it still applies.
+    /// Whether it would apply to the current refresh token is not asked: the token an early refresh would
+    /// replace still serves, so waiting costs nothing.
+    pub(crate) fn holds_back_early_refresh(&self, account: &HomeAccountId, scopes: &ScopeSet) -> bool {
+        let key = Key { account: account.clone(), scopes: scopes.clone() };
+        self.entries.lock().peek(&key).is_some_and(|entry| entry.until() > Instant::now())
+    }
+
+    /// Remembers that an early refresh failed, unless a failure remembered by [`remember`](Self::remember)
+    /// already holds further ones back.
+    pub(crate) fn remember_failed_early_refresh(&self, account: &HomeAccountId, scopes: &ScopeSet) {
+        let key = Key { account: account.clone(), scopes: scopes.clone() };
+        let now = Instant::now();
+        let mut entries = self.entries.lock();
+        if entries.peek(&key).is_none_or(|entry| entry.until() <= now) {
+            entries.push(key, Entry::EarlyRefreshFailed { until: now + EARLY_REFRESH_PAUSE });
+        }
+    }
 }
 
 #[cfg(test)]
@@ -169,5 +213,27 @@ mod tests {
         let rt = Secret::new("rt");
         throttle.remember(&alice(), &scopes("a"), &rt, &AcquireError::ProviderUnavailable { retry_after: None });
         assert!(throttle.check(&alice(), &scopes("a"), &rt).is_ok());
+    }
+
+    #[test]
+    fn a_failed_early_refresh_holds_back_early_refreshes_only() {
+        let throttle = throttle();
+        let (rt, mail) = (Secret::new("rt"), scopes("Mail.Read"));
+        assert!(!throttle.holds_back_early_refresh(&alice(), &mail));
+        throttle.remember_failed_early_refresh(&alice(), &mail);
+        assert!(throttle.holds_back_early_refresh(&alice(), &mail));
+        assert!(!throttle.holds_back_early_refresh(&alice(), &scopes("Mail.Send")), "another request");
+        assert!(throttle.check(&alice(), &mail, &rt).is_ok(), "a refresh in the foreground still goes ahead");
+    }
+
+    #[test]
+    fn every_remembered_failure_holds_back_early_refreshes_and_is_not_replaced_by_a_shorter_pause() {
+        let throttle = throttle();
+        let (rt, mail) = (Secret::new("rt"), scopes("Mail.Read"));
+        let busy = AcquireError::ProviderUnavailable { retry_after: Some(Duration::from_secs(200)) };
+        throttle.remember(&alice(), &mail, &rt, &busy);
+        throttle.remember_failed_early_refresh(&alice(), &mail);
+        assert!(throttle.holds_back_early_refresh(&alice(), &mail));
+        assert!(throttle.check(&alice(), &mail, &rt).is_err(), "Retry-After still applies to everyone");
     }
 }
