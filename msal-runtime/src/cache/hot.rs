@@ -20,7 +20,17 @@ const MAX_SCOPES: usize = 12;
 /// but the bound keeps even a misbehaving provider from growing it without end.
 const MAX_INTERNED: usize = 1 << 16;
 
-type Interner = RwLock<HashMap<Scope, u16, foldhash::fast::RandomState>>;
+type Ids = HashMap<Scope, u16, foldhash::fast::RandomState>;
+type Interner = RwLock<Ids>;
+
+/// The id of `scope`, a new one if fewer than `max` are handed out.
+fn intern(ids: &mut Ids, scope: &Scope, max: usize) -> Option<u16> {
+    if let Some(&id) = ids.get(scope) {
+        return Some(id);
+    }
+    let next = ids.len();
+    (next < max).then(|| *ids.entry(scope.clone()).or_insert(next as u16))
+}
 
 fn interner() -> &'static Interner {
     static INTERNER: OnceLock<Interner> = OnceLock::new();
@@ -66,12 +76,7 @@ impl ScopeIds {
             if let Some(&id) = interner().read().get(scope) {
                 return Some(id);
             }
-            let mut interner = interner().write();
-            let next = interner.len();
-            if next >= MAX_INTERNED && !interner.contains_key(scope) {
-                return None;
-            }
-            Some(*interner.entry(scope.clone()).or_insert(next as u16))
+            intern(&mut interner().write(), scope, MAX_INTERNED)
         })
     }
 
@@ -128,6 +133,16 @@ mod tests {
         let other = ids("hot-test.Calendars.Read").unwrap();
         assert!(!token.covers(&other));
         assert!(ScopeIds::of_request(&ScopeSet::parse("hot-test.Never.Issued").unwrap()).is_none());
+    }
+
+    #[test]
+    fn ids_stop_at_the_bound_and_the_ones_handed_out_stay() {
+        let mut ids = Ids::default();
+        let scope = |name: &str| Scope::new(name).unwrap();
+        assert_eq!(intern(&mut ids, &scope("a"), 2), Some(0));
+        assert_eq!(intern(&mut ids, &scope("b"), 2), Some(1));
+        assert_eq!(intern(&mut ids, &scope("c"), 2), None, "full: the token is left to the full rules");
+        assert_eq!(intern(&mut ids, &scope("A"), 2), Some(0), "case-insensitive, and still answered");
     }
 
     #[test]
