@@ -1,9 +1,10 @@
 //! `Cookies::read`: the sealed session and sign-in cookies, from whatever `Cookie` headers a browser (or an
-//! attacker, or a sibling subdomain) sends.
+//! attacker, or a sibling subdomain) sends; and that it reads exactly what the `cookie` crate's parser and
+//! private jar, which it replaced, read.
 
 use std::time::Duration;
 
-use cookie::{Cookie, Key};
+use cookie::{Cookie, CookieJar, Key};
 use http::HeaderMap;
 use http::header::{COOKIE, HeaderValue};
 use proptest::prelude::*;
@@ -85,8 +86,71 @@ impl Tamper {
     }
 }
 
+/// How the runtime read its cookies before it opened them itself: the `cookie` crate's parser and private
+/// jar, the reference the new reader must agree with.
+fn read_by_the_cookie_crate(key: &Key, headers: &HeaderMap, name: &str) -> Option<String> {
+    let jar = CookieJar::new();
+    let private = jar.private(key);
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(Cookie::split_parse_encoded)
+        .filter_map(Result::ok)
+        .map(Cookie::into_owned)
+        .filter(|cookie| cookie.name() == name)
+        .find_map(|cookie| private.decrypt(cookie))
+        .map(|cookie| cookie.value().to_owned())
+}
+
+/// `text` with the characters `mask` picks percent-encoded (upper- or lowercase hex), whatever they are.
+fn percent_encode_some(text: &str, mask: &[bool], lowercase: bool) -> String {
+    let mut encoded = String::new();
+    for (at, byte) in text.bytes().enumerate() {
+        if mask.get(at).copied().unwrap_or(false) {
+            encoded.push_str(&if lowercase { format!("%{byte:02x}") } else { format!("%{byte:02X}") });
+        } else {
+            encoded.push(char::from(byte));
+        }
+    }
+    encoded
+}
+
 proptest! {
     #![proptest_config(config())]
+
+    #[test]
+    fn reads_what_the_cookie_crate_read_from_any_header(
+        value in tricky_string(48),
+        kind in kind(),
+        secure in any::<bool>(),
+        mask in proptest::collection::vec(proptest::bool::weighted(0.1), 0..200),
+        lowercase in any::<bool>(),
+        tamper in proptest::option::of(tamper()),
+        before in "[ -~]{0,24}",
+        after in "[ -~]{0,24}",
+        blanks in proptest::array::uniform4("[ \t]{0,2}"),
+    ) {
+        let key = Key::generate();
+        let cookies = Cookies::new(key.clone(), secure, false);
+        let set = cookies.set(kind, &value, Duration::from_secs(600));
+        // The pair as sent, with blanks around its name and value and some of each percent-encoded, maybe
+        // tampered with, among printable garbage that can hold blanks, `;`, `=`, `%` and our names.
+        let (name, sealed) = sealed_pair(&set);
+        let sealed = tamper.and_then(|tamper| tamper.apply(&sealed)).unwrap_or(sealed);
+        let pair = Cookie::new(name.clone(), sealed).encoded().to_string();
+        let (sent_name, sent_value) = pair.split_once('=').unwrap();
+        let (sent_name, sent_value) = (
+            percent_encode_some(sent_name, &mask, lowercase),
+            percent_encode_some(sent_value, mask.get(sent_name.len()..).unwrap_or_default(), lowercase),
+        );
+        let [b1, b2, b3, b4] = &blanks;
+        let line = format!("{before};{b1}{sent_name}{b2}={b3}{sent_value}{b4};{after}");
+        let Ok(header) = HeaderValue::from_str(&line) else { return Ok(()) };
+        let mut headers = HeaderMap::new();
+        headers.insert(COOKIE, header);
+        prop_assert_eq!(cookies.read(&headers, kind), read_by_the_cookie_crate(&key, &headers, &name));
+    }
 
     #[test]
     fn any_cookie_header_is_read_without_panicking_and_never_trusted(

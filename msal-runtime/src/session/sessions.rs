@@ -29,6 +29,12 @@ impl Sessions {
         Some((id, record))
     }
 
+    /// The record of the live session of the browser that sent `headers`, if it is signed in: the
+    /// extractors' path, on every request, which allocates nothing.
+    pub(crate) fn record(&self, headers: &HeaderMap) -> Option<Arc<SessionRecord>> {
+        self.cookies.read_with(headers, CookieKind::Session, |id| self.store.load_cookie_value(id)).flatten()
+    }
+
     /// The session id the browser's cookie holds, live or not.
     pub(crate) fn cookie_id(&self, headers: &HeaderMap) -> Option<SessionId> {
         self.cookies.read(headers, CookieKind::Session).map(SessionId::from_cookie)

@@ -34,8 +34,14 @@ impl SessionId {
     }
 
     fn store_key(&self) -> [u8; 32] {
-        Sha256::digest(self.0.expose().as_bytes()).into()
+        store_key(self.0.expose())
     }
+}
+
+/// Where a session's record is kept: the SHA-256 of its id, so that the store never holds an id a cookie
+/// could carry (docs/SECURITY.md §16).
+fn store_key(id: &str) -> [u8; 32] {
+    Sha256::digest(id.as_bytes()).into()
 }
 
 /// What the server remembers about a session.
@@ -81,8 +87,17 @@ impl SessionStore {
 
     /// The live session, its idle clock reset; an expired one is deleted.
     pub(crate) fn load(&self, id: &SessionId) -> Option<Arc<SessionRecord>> {
+        self.load_key(id.store_key())
+    }
+
+    /// [`load`](Self::load) by the id as the session cookie holds it, borrowed: the extractors' path, on
+    /// every request.
+    pub(crate) fn load_cookie_value(&self, id: &str) -> Option<Arc<SessionRecord>> {
+        self.load_key(store_key(id))
+    }
+
+    fn load_key(&self, key: [u8; 32]) -> Option<Arc<SessionRecord>> {
         let now = unix_now();
-        let key = id.store_key();
         let mut records = self.records.lock();
         let record = records.get(&key)?;
         let idle = now.saturating_sub(record.last_seen.load(Ordering::Relaxed)) >= self.idle_timeout.as_secs();
@@ -123,6 +138,8 @@ mod tests {
         assert_eq!(store.load(&a).unwrap().account.home_account_id.as_str(), "alice");
         assert_eq!(store.load(&b).unwrap().account.home_account_id.as_str(), "bob");
         assert!(store.load(&SessionId::from_cookie("guess".into())).is_none());
+        assert_eq!(store.load_cookie_value(b.as_cookie_value()).unwrap().account.home_account_id.as_str(), "bob");
+        assert!(store.load_cookie_value("guess").is_none());
         store.remove(&a);
         assert!(store.load(&a).is_none());
         assert!(store.load(&b).is_some());
