@@ -2,6 +2,7 @@
 //! attacker, or a sibling subdomain) sends; and that it reads exactly what the `cookie` crate's parser and
 //! private jar, which it replaced, read.
 
+use std::num::NonZeroUsize;
 use std::time::Duration;
 
 use cookie::{Cookie, CookieJar, Key};
@@ -10,6 +11,9 @@ use http::header::{COOKIE, HeaderValue};
 use proptest::prelude::*;
 
 use super::{config, tricky_string};
+use crate::cache::partition::tests::identity;
+use crate::session::sessions::Sessions;
+use crate::session::store::SessionStore;
 use crate::web::cookies::{CookieKind, Cookies};
 
 fn kind() -> impl Strategy<Value = CookieKind<'static>> {
@@ -116,6 +120,57 @@ fn percent_encode_some(text: &str, mask: &[bool], lowercase: bool) -> String {
     encoded
 }
 
+/// How a client may send a sealed cookie: with blanks around its name and value and some of each
+/// percent-encoded (the `=` and `;` too), maybe tampered with, among printable garbage that can hold blanks,
+/// `;`, `=`, `%` and our names.
+#[derive(Debug, Clone)]
+struct Spelling {
+    mask: Vec<bool>,
+    lowercase: bool,
+    tamper: Option<Tamper>,
+    before: String,
+    after: String,
+    blanks: [String; 4],
+}
+
+fn spelling() -> impl Strategy<Value = Spelling> {
+    (
+        proptest::collection::vec(proptest::bool::weighted(0.1), 0..200),
+        any::<bool>(),
+        proptest::option::of(tamper()),
+        "[ -~]{0,24}",
+        "[ -~]{0,24}",
+        proptest::array::uniform4("[ \t]{0,2}"),
+    )
+        .prop_map(|(mask, lowercase, tamper, before, after, blanks)| Spelling {
+            mask,
+            lowercase,
+            tamper,
+            before,
+            after,
+            blanks,
+        })
+}
+
+impl Spelling {
+    /// A request with the cookie `name` sealed as `sealed` spelled this way; `None` when that is no header
+    /// value at all.
+    fn request(&self, name: &str, sealed: &str) -> Option<HeaderMap> {
+        let sealed = self.tamper.as_ref().and_then(|tamper| tamper.apply(sealed)).unwrap_or_else(|| sealed.to_owned());
+        let pair = Cookie::new(name.to_owned(), sealed).encoded().to_string();
+        let (sent_name, sent_value) = pair.split_once('=').unwrap();
+        let (sent_name, sent_value) = (
+            percent_encode_some(sent_name, &self.mask, self.lowercase),
+            percent_encode_some(sent_value, self.mask.get(sent_name.len()..).unwrap_or_default(), self.lowercase),
+        );
+        let [b1, b2, b3, b4] = &self.blanks;
+        let line = format!("{};{b1}{sent_name}{b2}={b3}{sent_value}{b4};{}", self.before, self.after);
+        let mut headers = HeaderMap::new();
+        headers.insert(COOKIE, HeaderValue::from_str(&line).ok()?);
+        Some(headers)
+    }
+}
+
 proptest! {
     #![proptest_config(config())]
 
@@ -124,32 +179,34 @@ proptest! {
         value in tricky_string(48),
         kind in kind(),
         secure in any::<bool>(),
-        mask in proptest::collection::vec(proptest::bool::weighted(0.1), 0..200),
-        lowercase in any::<bool>(),
-        tamper in proptest::option::of(tamper()),
-        before in "[ -~]{0,24}",
-        after in "[ -~]{0,24}",
-        blanks in proptest::array::uniform4("[ \t]{0,2}"),
+        spelling in spelling(),
     ) {
         let key = Key::generate();
         let cookies = Cookies::new(key.clone(), secure, false);
-        let set = cookies.set(kind, &value, Duration::from_secs(600));
-        // The pair as sent, with blanks around its name and value and some of each percent-encoded, maybe
-        // tampered with, among printable garbage that can hold blanks, `;`, `=`, `%` and our names.
-        let (name, sealed) = sealed_pair(&set);
-        let sealed = tamper.and_then(|tamper| tamper.apply(&sealed)).unwrap_or(sealed);
-        let pair = Cookie::new(name.clone(), sealed).encoded().to_string();
-        let (sent_name, sent_value) = pair.split_once('=').unwrap();
-        let (sent_name, sent_value) = (
-            percent_encode_some(sent_name, &mask, lowercase),
-            percent_encode_some(sent_value, mask.get(sent_name.len()..).unwrap_or_default(), lowercase),
-        );
-        let [b1, b2, b3, b4] = &blanks;
-        let line = format!("{before};{b1}{sent_name}{b2}={b3}{sent_value}{b4};{after}");
-        let Ok(header) = HeaderValue::from_str(&line) else { return Ok(()) };
-        let mut headers = HeaderMap::new();
-        headers.insert(COOKIE, header);
+        let (name, sealed) = sealed_pair(&cookies.set(kind, &value, Duration::from_secs(600)));
+        let Some(headers) = spelling.request(&name, &sealed) else { return Ok(()) };
         prop_assert_eq!(cookies.read(&headers, kind), read_by_the_cookie_crate(&key, &headers, &name));
+    }
+
+    #[test]
+    fn the_session_of_a_request_is_the_one_its_cookie_opens_to_each_time(spelling in spelling()) {
+        // However a client spells or tampers with the cookie, and whether the store remembers it or not,
+        // the session found is the one opening it as the `cookie` crate did leads to.
+        let key = Key::generate();
+        let store = SessionStore::new(NonZeroUsize::new(4).unwrap(), Duration::from_secs(600), Duration::from_secs(600));
+        let sessions = Sessions::new(store, Cookies::new(key.clone(), true, false));
+        let id = sessions.begin(identity("alice"), None);
+        let (name, sealed) = sealed_pair(&sessions.cookie(&id));
+        let Some(headers) = spelling.request(&name, &sealed) else { return Ok(()) };
+        // The browser's own request came first, and its cookie is remembered.
+        let browser = request(&[(name.clone(), sealed.clone())]);
+        prop_assert!(sessions.record(&browser).is_some());
+        let opened = read_by_the_cookie_crate(&key, &headers, &name);
+        let expected = opened.map(|opened| opened == id.as_cookie_value());
+        for _ in 0..3 {
+            let found = sessions.record(&headers).map(|record| record.account.home_account_id.as_str() == "alice");
+            prop_assert_eq!(found, expected);
+        }
     }
 
     #[test]

@@ -104,43 +104,24 @@ impl Cookies {
     /// The decrypted value of the cookie; `None` when absent, tampered with, or sealed with another key.
     /// Several cookies of the same name (one planted by a sibling subdomain) are each tried.
     pub(crate) fn read(&self, headers: &HeaderMap, kind: CookieKind<'_>) -> Option<String> {
-        self.read_with(headers, kind, str::to_owned)
+        let name = self.name(kind);
+        let mut scratch = Scratch::default();
+        request_pairs(headers)
+            .filter(|(sent_name, _)| is_named(sent_name, &name))
+            .find_map(|(_, sent_value)| self.open(&name, sent_value, &mut scratch).map(str::to_owned))
     }
 
-    /// What `use_value` makes of the cookie's decrypted value, which it only borrows: the session cookie is
-    /// read this way on every request, without an allocation. `None` as for [`read`](Self::read).
-    pub(crate) fn read_with<T>(
-        &self,
-        headers: &HeaderMap,
-        kind: CookieKind<'_>,
-        use_value: impl FnOnce(&str) -> T,
-    ) -> Option<T> {
-        let sign_in_name;
-        let name = match kind {
-            CookieKind::Session => &*self.session_name,
-            CookieKind::SignIn(_) => {
-                sign_in_name = self.name(kind);
-                sign_in_name.as_str()
-            }
-        };
-        for (sent_name, sent_value) in request_pairs(headers) {
-            if !is_named(sent_name, name) {
-                continue;
-            }
-            let mut stack = [0; STACK_SCRATCH];
-            let mut heap = Vec::new();
-            let scratch = match scratch_len(sent_value) {
-                len if len <= STACK_SCRATCH => &mut stack[..len],
-                len => {
-                    heap.resize(len, 0);
-                    &mut heap[..]
-                }
-            };
-            if let Some(value) = self.open(name, sent_value, scratch) {
-                return Some(use_value(value));
-            }
-        }
-        None
+    /// The values of the request's session cookies as sent (sealed, percent-encoded), in the order sent: one,
+    /// unless a sibling subdomain planted more.
+    pub(crate) fn session_values<'a>(&'a self, headers: &'a HeaderMap) -> impl Iterator<Item = &'a str> + 'a {
+        request_pairs(headers).filter(|(sent_name, _)| is_named(sent_name, &self.session_name)).map(|(_, value)| value)
+    }
+
+    /// What `use_value` makes of the value a session cookie sent as `sent_value` was sealed with, which it
+    /// only borrows (opened on the stack); `None` when it does not open (tampered with, another key).
+    pub(crate) fn open_session<T>(&self, sent_value: &str, use_value: impl FnOnce(&str) -> T) -> Option<T> {
+        let mut scratch = Scratch::default();
+        self.open(&self.session_name, sent_value, &mut scratch).map(use_value)
     }
 
     /// A `Set-Cookie` value sealing `value`, kept for `max_age`.
@@ -186,9 +167,9 @@ impl Cookies {
     }
 
     /// The value a cookie named `name` was sealed with, from its value as sent (percent-encoded), opened in
-    /// `scratch` ([`scratch_len`] bytes); `None` when it does not authenticate under this key and name.
-    fn open<'s>(&self, name: &str, sent_value: &str, scratch: &'s mut [u8]) -> Option<&'s str> {
-        let (text, bytes) = scratch.split_at_mut(sent_value.len());
+    /// `scratch`; `None` when it does not authenticate under this key and name.
+    fn open<'s>(&self, name: &str, sent_value: &str, scratch: &'s mut Scratch) -> Option<&'s str> {
+        let (text, bytes) = scratch.room(scratch_len(sent_value)).split_at_mut(sent_value.len());
         let mut text_len = 0;
         for (slot, byte) in text.iter_mut().zip(percent_decoded(sent_value.as_bytes())) {
             *slot = byte;
@@ -207,6 +188,30 @@ impl Cookies {
     }
 }
 
+/// Where a cookie is opened: on the stack when it is small enough, as the session cookie is.
+struct Scratch {
+    stack: [u8; STACK_SCRATCH],
+    heap: Vec<u8>,
+}
+
+impl Default for Scratch {
+    fn default() -> Self {
+        Self { stack: [0; STACK_SCRATCH], heap: Vec::new() }
+    }
+}
+
+impl Scratch {
+    /// `len` bytes of room.
+    fn room(&mut self, len: usize) -> &mut [u8] {
+        if len <= STACK_SCRATCH {
+            &mut self.stack[..len]
+        } else {
+            self.heap.resize(len, 0);
+            &mut self.heap[..len]
+        }
+    }
+}
+
 /// The scratch [`Cookies::open`] needs for a value of this length as sent: room for it percent-decoded,
 /// then base64-decoded (three bytes for every four, rounded up).
 fn scratch_len(sent_value: &str) -> usize {
@@ -215,15 +220,15 @@ fn scratch_len(sent_value: &str) -> usize {
 
 /// The `name=value` pairs of a request's cookies as sent (percent-encoded), split as the `cookie` crate
 /// splits them, which read them before: at each `;`, then at the first `=`, both sides trimmed; a pair
-/// without `=` or without a name is skipped, never the others.
+/// without `=` or without a name is skipped, never the others. (That crate trims Unicode whitespace; a
+/// header value readable as a string has none but spaces and tabs, which `trim_ascii` trims too.)
 fn request_pairs(headers: &HeaderMap) -> impl Iterator<Item = (&str, &str)> + '_ {
-    headers.get_all(COOKIE).iter().filter_map(|value| value.to_str().ok()).flat_map(|line| line.split(';')).filter_map(
-        |pair| {
-            let (name, value) = pair.split_once('=')?;
-            let name = name.trim();
-            (!name.is_empty()).then(|| (name, value.trim()))
-        },
-    )
+    let lines = headers.get_all(COOKIE).iter().filter_map(|value| value.to_str().ok());
+    lines.flat_map(|line| line.split(';')).filter_map(|pair| {
+        let (name, value) = pair.split_once('=')?;
+        let name = name.trim_ascii();
+        (!name.is_empty()).then(|| (name, value.trim_ascii()))
+    })
 }
 
 /// Whether a cookie name as sent is `name`: the same, or the same once percent-decoded (as the `cookie`
