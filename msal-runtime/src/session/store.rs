@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use lru::LruCache;
-use parking_lot::Mutex;
+use parking_lot::RwLock;
 use sha2::{Digest, Sha256};
 
 use crate::clock::unix_now;
@@ -87,6 +87,14 @@ pub(crate) struct SessionRecord {
     pub(crate) interaction_for: Option<ScopeSet>,
 }
 
+impl SessionRecord {
+    /// Whether the session has been idle or has lived too long at `now` (idle and absolute timeouts).
+    fn has_ended(&self, now: u64, (idle_timeout, absolute_timeout): (Duration, Duration)) -> bool {
+        let idle = now.saturating_sub(self.last_seen.load(Ordering::Relaxed)) >= idle_timeout.as_secs();
+        idle || now.saturating_sub(self.created_at) >= absolute_timeout.as_secs()
+    }
+}
+
 /// A session's record, and the session cookie (as sent) last found to open to it.
 struct Entry {
     record: Arc<SessionRecord>,
@@ -106,18 +114,14 @@ struct Records {
 impl Records {
     /// The live record under `key`, its idle clock reset; an expired one is deleted.
     fn live(&mut self, key: [u8; 32], timeouts: (Duration, Duration)) -> Option<Arc<SessionRecord>> {
-        let (idle_timeout, absolute_timeout) = timeouts;
         let now = unix_now();
         let record = &self.by_id.get(&key)?.record;
-        let last_seen = record.last_seen.load(Ordering::Relaxed);
-        let idle = now.saturating_sub(last_seen) >= idle_timeout.as_secs();
-        let too_old = now.saturating_sub(record.created_at) >= absolute_timeout.as_secs();
-        if idle || too_old {
+        if record.has_ended(now, timeouts) {
             self.remove(&key);
             return None;
         }
         // Written once a second at most: every request of the session reads this line, from every core.
-        if last_seen != now {
+        if record.last_seen.load(Ordering::Relaxed) != now {
             record.last_seen.store(now, Ordering::Relaxed);
         }
         Some(Arc::clone(record))
@@ -138,7 +142,7 @@ impl Records {
 
 /// The session store (in memory, bounded, least recently active evicted first).
 pub(crate) struct SessionStore {
-    records: Mutex<Records>,
+    records: RwLock<Records>,
     idle_timeout: Duration,
     absolute_timeout: Duration,
 }
@@ -155,7 +159,7 @@ impl fmt::Debug for SessionStore {
 impl SessionStore {
     pub(crate) fn new(max_sessions: NonZeroUsize, idle_timeout: Duration, absolute_timeout: Duration) -> Self {
         let records = Records { by_id: LruCache::new(max_sessions), opened: HashMap::default() };
-        Self { records: Mutex::new(records), idle_timeout, absolute_timeout }
+        Self { records: RwLock::new(records), idle_timeout, absolute_timeout }
     }
 
     fn timeouts(&self) -> (Duration, Duration) {
@@ -168,7 +172,7 @@ impl SessionStore {
         let now = unix_now();
         let record = SessionRecord { account, created_at: now, last_seen: AtomicU64::new(now), interaction_for };
         let entry = Entry { record: Arc::new(record), opened_as: None };
-        let mut records = self.records.lock();
+        let mut records = self.records.write();
         if let Some((_, evicted)) = records.by_id.push(id.store_key(), entry) {
             records.forget(&evicted);
         }
@@ -177,12 +181,26 @@ impl SessionStore {
 
     /// The live session, its idle clock reset; an expired one is deleted.
     pub(crate) fn load(&self, id: &SessionId) -> Option<Arc<SessionRecord>> {
-        self.records.lock().live(id.store_key(), self.timeouts())
+        self.records.write().live(id.store_key(), self.timeouts())
     }
 
     /// What is known of the session cookie sent as `sent`, without opening it.
     pub(crate) fn load_remembered(&self, sent: &SentCookie) -> Remembered {
-        let mut records = self.records.lock();
+        // Most requests of a session come within the second of the one before: under the read lock, with
+        // nothing written, so that requests on other cores are neither held up nor made to re-read what
+        // this one wrote. Once a second the session's recency is recorded under the write lock.
+        {
+            let records = self.records.read();
+            let Some(key) = records.opened.get(sent) else { return Remembered::Unknown };
+            let now = unix_now();
+            if let Some(entry) = records.by_id.peek(key)
+                && entry.record.last_seen.load(Ordering::Relaxed) == now
+                && !entry.record.has_ended(now, self.timeouts())
+            {
+                return Remembered::Live(Arc::clone(&entry.record));
+            }
+        }
+        let mut records = self.records.write();
         let Some(&key) = records.opened.get(sent) else { return Remembered::Unknown };
         match records.live(key, self.timeouts()) {
             Some(record) => Remembered::Live(record),
@@ -194,7 +212,7 @@ impl SessionStore {
     /// as sent leads there if the session is live.
     pub(crate) fn load_opened(&self, id: &str, sent: SentCookie) -> Option<Arc<SessionRecord>> {
         let key = store_key(id);
-        let mut records = self.records.lock();
+        let mut records = self.records.write();
         let record = records.live(key, self.timeouts())?;
         let entry = records.by_id.peek_mut(&key)?;
         if let Some(previous) = entry.opened_as.replace(sent) {
@@ -205,7 +223,7 @@ impl SessionStore {
     }
 
     pub(crate) fn remove(&self, id: &SessionId) -> Option<Arc<SessionRecord>> {
-        self.records.lock().remove(&id.store_key())
+        self.records.write().remove(&id.store_key())
     }
 
     /// How long the session cookie may live: the absolute timeout.
@@ -216,7 +234,7 @@ impl SessionStore {
     /// How many session cookies are remembered.
     #[cfg(test)]
     pub(crate) fn remembered_cookies(&self) -> usize {
-        self.records.lock().opened.len()
+        self.records.write().opened.len()
     }
 }
 
