@@ -203,9 +203,10 @@ async fn loopback(router: &Router, cookie: &str, measure: bool) {
 
     if !measure {
         let load = Load { time: Duration::from_secs(30), max_requests: SMOKE_REQUESTS_PER_CONNECTION };
-        for request in [&bare, &annotated] {
+        for (name, request) in [("bare", &bare), ("annotated", &annotated)] {
             let round = round(address, request, load).await;
             assert_eq!(round.requests, CONNECTIONS as u64 * SMOKE_REQUESTS_PER_CONNECTION);
+            println!("loopback/{name}: {} requests on {CONNECTIONS} connections, each answered 200", round.requests);
         }
         server.abort();
         return;
