@@ -33,8 +33,9 @@ pub const COOKIE_KEY_LEN: usize = 64;
 const NONCE_LEN: usize = 12;
 const TAG_LEN: usize = 16;
 
-/// Scratch space on the stack for opening a cookie: enough for one of about 250 bytes as sent. The session
-/// cookie (about 100) always fits; a larger one (a sign-in's, up to 4 KiB) is opened on the heap.
+/// Scratch space on the stack for opening a cookie (see [`scratch_len`]): enough for a value of up to 290 bytes
+/// as sent. The session cookie's (about 100) always fits; a larger one (a sign-in's, up to 4 KiB) is opened on
+/// the heap.
 const STACK_SCRATCH: usize = 512;
 
 /// Which cookie.
