@@ -4,8 +4,9 @@
 //! - **in-process** (criterion, one request through the router with `oneshot`): the handler bare, annotated,
 //!   and written by hand with `AccessTokenFor`; the added µs are annotated − bare, from criterion's medians;
 //! - **over loopback HTTP**: the same router served by hyper on 127.0.0.1, a load generator in this file
-//!   ([`CONNECTIONS`] keep-alive connections, each sending its requests back to back), bare and annotated rounds
-//!   alternating so that both see the same machine load; req/s of each round, the medians and their ratio.
+//!   ([`CONNECTIONS`] keep-alive connections, each sending its requests back to back), [`PAIRS`] pairs of short
+//!   rounds, one of each handler, so that both see the same machine load; req/s of each round, the medians, and
+//!   the median of the pairs' ratios.
 //!
 //! `cargo bench -p msal-tests --bench handler` (figures in the README); a criterion filter picks benchmarks
 //! (`-- in_process`, `-- loopback`). Under `cargo test --benches` (no `--bench` argument) each benchmark runs
@@ -147,9 +148,9 @@ fn criterion_directory() -> PathBuf {
     if let Some(home) = std::env::var_os("CRITERION_HOME") {
         return PathBuf::from(home);
     }
-    // The binary is <target>/<profile>/deps/handler-<hash>.
+    // The binary is <target>/<profile>/deps/handler-<hash>; one copied elsewhere writes to the temporary folder.
     let exe = std::env::current_exe().expect("the benchmark's path");
-    exe.ancestors().nth(3).map_or_else(|| PathBuf::from("target"), Path::to_path_buf).join("criterion")
+    exe.ancestors().nth(3).map_or_else(std::env::temp_dir, Path::to_path_buf).join("criterion")
 }
 
 fn in_process(criterion: &mut Criterion, runtime: &Runtime, router: &Router, cookie: &str) {
@@ -191,7 +192,7 @@ fn report_added(output: &Path, started: SystemTime) {
     println!("added by #[requires_scopes]: {:.3} µs per request\n", (annotated - bare) / 1000.0);
 }
 
-/// Bare and annotated rounds over loopback HTTP, alternating; in the smoke check, one short round each.
+/// Pairs of bare and annotated rounds over loopback HTTP; in the smoke check, one short round each.
 async fn loopback(router: &Router, cookie: &str, measure: bool) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
