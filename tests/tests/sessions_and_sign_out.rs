@@ -1,4 +1,5 @@
-//! Cookies carry no token, and sign-out ends the session, the cached tokens and the provider's session.
+//! Cookies carry no token, the sign-in cookie is gone once the sign-in completes, and sign-out ends the
+//! session, the cached tokens and the provider's session.
 
 use msal_runtime::HomeAccountId;
 use msal_tests::{Browser, TestApp, location, set_cookies};
@@ -44,6 +45,48 @@ async fn cookies_are_http_only_lax_opaque_and_no_token_reaches_the_browser() {
         let fragment = &secret[secret.len() / 2..secret.len() / 2 + 16.min(secret.len() / 2)];
         assert!(!seen_by_browser.contains(fragment), "part of a token reached the browser");
     }
+}
+
+#[tokio::test]
+async fn after_the_callback_the_browser_sends_only_the_session_cookie() {
+    let app = TestApp::start().await;
+    let browser = Browser::new();
+    let authorize = app.begin_sign_in(&browser, "/").await;
+    // While the sign-in is in progress, the browser holds its sign-in cookie, sealed with what the callback
+    // needs (state, nonce, PKCE verifier, return URL, scopes)...
+    let during = browser.cookie_header(&app.origin).expect("the sign-in cookie");
+    assert_eq!(app_cookies(&during), ["msal_signin_"], "{during}");
+    let response = browser.authorize(&authorize, "alice", &app.origin).await;
+    let callback = browser.deliver(&response).await;
+    assert_eq!(callback.status(), StatusCode::SEE_OTHER);
+
+    // ...and from the callback on, only its session cookie: the callback deleted the sign-in cookie, which
+    // would otherwise ride along with every request until it expires.
+    let after = browser.cookie_header(&app.origin).expect("the session cookie");
+    assert_eq!(app_cookies(&after), ["msal_session"], "{after}");
+    // The session id (43 characters) sealed: nonce, ciphertext and tag in 96 base64 characters, its `=` and
+    // any `/` percent-encoded (3 bytes each).
+    let session = after.split("; ").find(|pair| pair.starts_with("msal_session=")).unwrap();
+    let value = session.strip_prefix("msal_session=").unwrap();
+    assert_eq!(value.len(), 96 + 2 * value.matches('%').count(), "{session}");
+    println!(
+        "the app's cookies in the Cookie header: {} bytes after the sign-in, {} bytes during it; the whole \
+         header after: {} bytes (with the provider's cookies, as it shares the host)",
+        session.len(),
+        during.split("; ").filter(|pair| pair.starts_with("msal_")).map(str::len).sum::<usize>(),
+        after.len(),
+    );
+    assert!(app.me(&browser).await.is_ok(), "the session cookie alone signs the browser in");
+}
+
+/// The names of the app's cookies in a `Cookie` header (a sign-in cookie's without its transaction id). The
+/// others can only be the provider's session cookies: the test provider runs on the app's host (127.0.0.1),
+/// and cookies are not kept apart by port (RFC 6265 §8.5).
+fn app_cookies(header: &str) -> Vec<&str> {
+    let names = header.split("; ").map(|pair| pair.split('=').next().unwrap());
+    let (app, others): (Vec<&str>, Vec<&str>) = names.partition(|name| name.starts_with("msal_"));
+    assert!(others.iter().all(|name| name.starts_with("_session")), "{header}");
+    app.into_iter().map(|name| if name.starts_with("msal_signin_") { "msal_signin_" } else { name }).collect()
 }
 
 /// Every `"secret"` value of an MSAL cache JSON.

@@ -50,7 +50,7 @@ fn signed_in_user(msal: &Msal, parts: &Parts) -> Result<Option<SignedInUser>, Si
         tracing::warn!(method = ?parts.method.as_str(), path = ?parts.uri.path(), "refused a request from another origin");
         return Err(SignedInUserRejection::CrossOrigin);
     }
-    Ok(msal.sessions().current(&parts.headers).map(|(_, record)| {
+    Ok(msal.sessions().record(&parts.headers).map(|record| {
         let account = &record.account;
         SignedInUser {
             name: account.name.clone(),

@@ -1,14 +1,19 @@
 //! `Cookies::read`: the sealed session and sign-in cookies, from whatever `Cookie` headers a browser (or an
-//! attacker, or a sibling subdomain) sends.
+//! attacker, or a sibling subdomain) sends; and that it reads exactly what the `cookie` crate's parser and
+//! private jar, which it replaced, read.
 
+use std::num::NonZeroUsize;
 use std::time::Duration;
 
-use cookie::{Cookie, Key};
+use cookie::{Cookie, CookieJar, Key};
 use http::HeaderMap;
 use http::header::{COOKIE, HeaderValue};
 use proptest::prelude::*;
 
 use super::{config, tricky_string};
+use crate::cache::partition::tests::identity;
+use crate::session::sessions::Sessions;
+use crate::session::store::SessionStore;
 use crate::web::cookies::{CookieKind, Cookies};
 
 fn kind() -> impl Strategy<Value = CookieKind<'static>> {
@@ -85,8 +90,124 @@ impl Tamper {
     }
 }
 
+/// How the runtime read its cookies before it opened them itself: the `cookie` crate's parser and private
+/// jar, the reference the new reader must agree with.
+fn read_by_the_cookie_crate(key: &Key, headers: &HeaderMap, name: &str) -> Option<String> {
+    let jar = CookieJar::new();
+    let private = jar.private(key);
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(Cookie::split_parse_encoded)
+        .filter_map(Result::ok)
+        .map(Cookie::into_owned)
+        .filter(|cookie| cookie.name() == name)
+        .find_map(|cookie| private.decrypt(cookie))
+        .map(|cookie| cookie.value().to_owned())
+}
+
+/// `text` with the characters `mask` picks percent-encoded (upper- or lowercase hex), whatever they are.
+fn percent_encode_some(text: &str, mask: &[bool], lowercase: bool) -> String {
+    let mut encoded = String::new();
+    for (at, byte) in text.bytes().enumerate() {
+        if mask.get(at).copied().unwrap_or(false) {
+            encoded.push_str(&if lowercase { format!("%{byte:02x}") } else { format!("%{byte:02X}") });
+        } else {
+            encoded.push(char::from(byte));
+        }
+    }
+    encoded
+}
+
+/// How a client may send a sealed cookie: with blanks around its name and value and some of each
+/// percent-encoded (the `=` and `;` too), maybe tampered with, among printable garbage that can hold blanks,
+/// `;`, `=`, `%` and our names.
+#[derive(Debug, Clone)]
+struct Spelling {
+    mask: Vec<bool>,
+    lowercase: bool,
+    tamper: Option<Tamper>,
+    before: String,
+    after: String,
+    blanks: [String; 4],
+}
+
+fn spelling() -> impl Strategy<Value = Spelling> {
+    (
+        proptest::collection::vec(proptest::bool::weighted(0.1), 0..200),
+        any::<bool>(),
+        proptest::option::of(tamper()),
+        "[ -~]{0,24}",
+        "[ -~]{0,24}",
+        proptest::array::uniform4("[ \t]{0,2}"),
+    )
+        .prop_map(|(mask, lowercase, tamper, before, after, blanks)| Spelling {
+            mask,
+            lowercase,
+            tamper,
+            before,
+            after,
+            blanks,
+        })
+}
+
+impl Spelling {
+    /// A request with the cookie `name` sealed as `sealed` spelled this way; `None` when that is no header
+    /// value at all.
+    fn request(&self, name: &str, sealed: &str) -> Option<HeaderMap> {
+        let sealed = self.tamper.as_ref().and_then(|tamper| tamper.apply(sealed)).unwrap_or_else(|| sealed.to_owned());
+        let pair = Cookie::new(name.to_owned(), sealed).encoded().to_string();
+        let (sent_name, sent_value) = pair.split_once('=').unwrap();
+        let (sent_name, sent_value) = (
+            percent_encode_some(sent_name, &self.mask, self.lowercase),
+            percent_encode_some(sent_value, self.mask.get(sent_name.len()..).unwrap_or_default(), self.lowercase),
+        );
+        let [b1, b2, b3, b4] = &self.blanks;
+        let line = format!("{};{b1}{sent_name}{b2}={b3}{sent_value}{b4};{}", self.before, self.after);
+        let mut headers = HeaderMap::new();
+        headers.insert(COOKIE, HeaderValue::from_str(&line).ok()?);
+        Some(headers)
+    }
+}
+
 proptest! {
     #![proptest_config(config())]
+
+    #[test]
+    fn reads_what_the_cookie_crate_read_from_any_header(
+        value in tricky_string(48),
+        kind in kind(),
+        secure in any::<bool>(),
+        spelling in spelling(),
+    ) {
+        let key = Key::generate();
+        let cookies = Cookies::new(key.clone(), secure, false);
+        let (name, sealed) = sealed_pair(&cookies.set(kind, &value, Duration::from_secs(600)));
+        let Some(headers) = spelling.request(&name, &sealed) else { return Ok(()) };
+        prop_assert_eq!(cookies.read(&headers, kind), read_by_the_cookie_crate(&key, &headers, &name));
+    }
+
+    #[test]
+    fn the_session_of_a_request_is_the_one_its_cookie_opens_to_each_time(spelling in spelling()) {
+        // However a client spells or tampers with the cookie, and whether the store remembers it or not,
+        // the session found is the one opening it as the `cookie` crate did leads to.
+        let key = Key::generate();
+        let store = SessionStore::new(NonZeroUsize::new(4).unwrap(), Duration::from_secs(600), Duration::from_secs(600));
+        let sessions = Sessions::new(store, Cookies::new(key.clone(), true, false));
+        let id = sessions.begin(identity("alice"), None);
+        let (name, sealed) = sealed_pair(&sessions.cookie(&id));
+        let Some(headers) = spelling.request(&name, &sealed) else { return Ok(()) };
+        // The browser's own request came first, and its cookie is remembered.
+        let browser = request(&[(name.clone(), sealed.clone())]);
+        prop_assert!(sessions.record(&browser).is_some());
+        let opened = read_by_the_cookie_crate(&key, &headers, &name);
+        let expected = opened.map(|opened| opened == id.as_cookie_value());
+        for _ in 0..3 {
+            let found = sessions.record(&headers).map(|record| record.account.home_account_id.as_str() == "alice");
+            prop_assert_eq!(found, expected);
+        }
+    }
 
     #[test]
     fn any_cookie_header_is_read_without_panicking_and_never_trusted(

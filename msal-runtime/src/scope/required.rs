@@ -1,9 +1,11 @@
 //! [`RequiredScopes`]: the scopes a handler or an API route needs, as a type, parsed once per type.
 
 use std::any::TypeId;
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use foldhash::fast::FixedState;
 use parking_lot::RwLock;
 
 use crate::scope::set::{ScopeError, ScopeSet};
@@ -30,17 +32,32 @@ pub trait RequiredScopes: Send + Sync + 'static {
     const SCOPES: &'static [&'static str];
 }
 
-/// The parsed scopes of each [`RequiredScopes`] type, computed once: the hot path is a hash lookup.
+/// The parsed scopes of each [`RequiredScopes`] type, computed once: the hot path is a hash lookup in a map
+/// of the calling thread's own, so that requests on different cores write no shared cache line (a lock's
+/// reader count would be written by every request).
 pub(crate) fn scopes_of<R: RequiredScopes>() -> Result<&'static ScopeSet, ScopeError> {
     type Cache = RwLock<HashMap<TypeId, Result<&'static ScopeSet, ScopeError>>>;
     static CACHE: OnceLock<Cache> = OnceLock::new();
-    let cache = CACHE.get_or_init(Cache::default);
-    if let Some(found) = cache.read().get(&TypeId::of::<R>()) {
-        return found.clone();
+    thread_local! {
+        // Type ids are no input: a fixed hasher will do.
+        static PARSED: RefCell<HashMap<TypeId, &'static ScopeSet, FixedState>> = RefCell::default();
     }
-    let parsed = ScopeSet::from_strs(R::SCOPES.iter().copied())
-        .map(|scopes| -> &'static ScopeSet { Box::leak(Box::new(scopes.without_reserved())) });
-    cache.write().entry(TypeId::of::<R>()).or_insert(parsed).clone()
+    let type_id = TypeId::of::<R>();
+    if let Some(found) = PARSED.with_borrow(|parsed| parsed.get(&type_id).copied()) {
+        return Ok(found);
+    }
+    let cache = CACHE.get_or_init(Cache::default);
+    let found = cache.read().get(&type_id).cloned();
+    let found = found.unwrap_or_else(|| {
+        let parsed = ScopeSet::from_strs(R::SCOPES.iter().copied())
+            .map(|scopes| -> &'static ScopeSet { Box::leak(Box::new(scopes.without_reserved())) });
+        cache.write().entry(type_id).or_insert(parsed).clone()
+    });
+    // Invalid scopes (a bug of the app, logged at each request) are not worth a thread's memory.
+    if let Ok(scopes) = found {
+        PARSED.with_borrow_mut(|parsed| parsed.insert(type_id, scopes));
+    }
+    found
 }
 
 #[cfg(test)]
@@ -63,5 +80,9 @@ mod tests {
         assert_eq!(*first, ScopeSet::parse("Mail.Send").unwrap());
         assert!(std::ptr::eq(first, scopes_of::<MailSend>().unwrap()));
         assert!(scopes_of::<Broken>().is_err());
+        assert!(scopes_of::<Broken>().is_err(), "the error is kept too");
+        // Other threads find the same set, parsed once.
+        let elsewhere = std::thread::spawn(|| scopes_of::<MailSend>().unwrap() as *const ScopeSet as usize);
+        assert_eq!(elsewhere.join().unwrap(), first as *const ScopeSet as usize);
     }
 }
