@@ -6,6 +6,7 @@
 //! are kept as sorted 16-bit ids (see `packed`), and a request's scopes are turned into ids once per lookup,
 //! without allocating.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -64,9 +65,23 @@ impl ScopeIds {
 
     /// The ids of a request's scopes; `None` when a scope was never issued (no token with ids can hold it)
     /// or there are too many.
+    ///
+    /// Read from the calling thread's copy of the ids it has needed before: ids never change once handed out,
+    /// and the shared table's lock would be written (its reader count) by every request, on every core.
     pub(crate) fn of_request(scopes: &ScopeSet) -> Option<Self> {
-        let interner = interner().read();
-        Self::collect(scopes, |scope| interner.get(scope).copied())
+        thread_local! {
+            static KNOWN: RefCell<Ids> = RefCell::default();
+        }
+        KNOWN.with_borrow_mut(|known| {
+            Self::collect(scopes, |scope| match known.get(scope) {
+                Some(&id) => Some(id),
+                None => {
+                    let id = *interner().read().get(scope)?;
+                    known.insert(scope.clone(), id);
+                    Some(id)
+                }
+            })
+        })
     }
 
     /// The ids of an issued token's scopes, interning new names; `None` when there are too many, or the
