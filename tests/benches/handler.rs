@@ -53,7 +53,7 @@ async fn by_hand(token: AccessTokenFor<MailRead>) -> String {
 const CONNECTIONS: usize = 16;
 /// Pairs of rounds over loopback, one round of each handler, after a warm-up round each. Within a pair the
 /// order alternates (bare first, then annotated first), so that a drift in the machine's load favours neither.
-const PAIRS: usize = 10;
+const PAIRS: usize = 30;
 /// How long a measured round lasts: short, so that the two rounds of a pair see the same load.
 const ROUND_TIME: Duration = Duration::from_secs(1);
 /// A bound on the requests of one connection in one round, whatever the machine's speed.
