@@ -12,6 +12,15 @@ use serde_json::Value;
 /// Signs alice in, then moves her access token's `refresh_on` into the past (as time would), keeping it valid
 /// for an hour: due for an early refresh, far from the 5-minute buffer. Returns her key and the token.
 async fn signed_in_with_a_token_due_for_refresh(app: &TestApp, browser: &Browser) -> (HomeAccountId, String) {
+    signed_in_with_a_due_token_for(app, browser, None).await
+}
+
+/// As [`signed_in_with_a_token_due_for_refresh`], the token's target replaced by `target` when given.
+async fn signed_in_with_a_due_token_for(
+    app: &TestApp,
+    browser: &Browser,
+    target: Option<&str>,
+) -> (HomeAccountId, String) {
     app.sign_in(browser, "/", "alice").await;
     let account = app.account(browser).await;
     let cache = app.msal.token_cache();
@@ -19,6 +28,9 @@ async fn signed_in_with_a_token_due_for_refresh(app: &TestApp, browser: &Browser
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
     for entry in json["AccessToken"].as_object_mut().unwrap().values_mut() {
         entry["refresh_on"] = Value::String((now - 60).to_string());
+        if let Some(target) = target {
+            entry["target"] = Value::String(target.to_owned());
+        }
         assert!(entry["expires_on"].as_str().unwrap().parse::<u64>().unwrap() > now + 3000);
     }
     cache.import_msal_json(&json.to_string()).await.unwrap();
@@ -46,9 +58,22 @@ async fn until_token_requests(app: &TestApp, count: u64) {
 
 #[tokio::test]
 async fn requests_past_refresh_on_are_answered_from_the_cache_while_one_refresh_runs_in_the_background() {
+    answered_from_the_cache_while_one_refresh_runs_in_the_background(None).await;
+}
+
+#[tokio::test]
+async fn a_token_with_too_many_scopes_for_the_fast_path_is_not_kept_waiting_for_its_refresh_either() {
+    // Thirteen scopes: more than the cache's fast path holds ids for, so every lookup takes the full rules.
+    let wide = (1..=12).map(|i| format!(" Wide.Scope{i}")).collect::<String>();
+    answered_from_the_cache_while_one_refresh_runs_in_the_background(Some(&format!("Mail.Read{wide}"))).await;
+}
+
+/// Twenty requests for a token due for refresh (its target replaced by `target` when given) are all answered
+/// while the one background refresh is still at the provider; then it lands.
+async fn answered_from_the_cache_while_one_refresh_runs_in_the_background(target: Option<&str>) {
     let app = app_reading_mail().await;
     let browser = Browser::new();
-    let (_, cached) = signed_in_with_a_token_due_for_refresh(&app, &browser).await;
+    let (_, cached) = signed_in_with_a_due_token_for(&app, &browser, target).await;
     let token_requests = app.idp.requests("POST /token").await;
     // The provider takes 5 s over the refresh: a request that waited for it could not come back before it lands.
     app.idp.fault(Fault::on("POST /token").delay(Duration::from_secs(5)).times(1)).await;

@@ -61,20 +61,26 @@ impl Acquisition {
                 }
                 Ok(AccessToken::new(token.secret, token.expires_on))
             }
-            // No token serves, or only the full rules can tell.
-            Some(_) => self.acquire_with_refresh(account, scopes).await,
+            // No token serves: a refresh for this request in flight can be joined without a load.
+            Some(HotLookup::Miss) => self.acquire_with_refresh(account, scopes, true).await,
+            // Only the full rules can tell: a token they find serves, whatever refresh is in flight.
+            Some(HotLookup::Unknown) => self.acquire_with_refresh(account, scopes, false).await,
         }
     }
 
     /// Beyond a cache hit of the summary: the full rules, the refresh, and the fallback when the provider fails.
+    /// `no_token_serves`: the summary said so, so a refresh for this very request in flight (a storm) is joined
+    /// before loading: its token is what loading would come to. Otherwise (the summary could not tell) the
+    /// partition is loaded first, so that a token that serves is never kept waiting for a refresh.
     async fn acquire_with_refresh(
         &self,
         account: &HomeAccountId,
         scopes: &ScopeSet,
+        no_token_serves: bool,
     ) -> Result<AccessToken, AcquireError> {
         let client_id = &self.client_id;
-        // A refresh for this very request is in flight (a storm): its token is what loading would come to.
-        let (refreshed, loaded) = match self.refresher.joinable(account, scopes) {
+        let joinable = if no_token_serves { self.refresher.joinable(account, scopes) } else { None };
+        let (refreshed, loaded) = match joinable {
             Some(in_flight) => (in_flight.await, None),
             None => {
                 let now = unix_now();
