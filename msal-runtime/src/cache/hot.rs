@@ -67,7 +67,8 @@ impl ScopeIds {
     /// or there are too many.
     ///
     /// Read from the calling thread's copy of the ids it has needed before: ids never change once handed out,
-    /// and the shared table's lock would be written (its reader count) by every request, on every core.
+    /// and the shared table's lock would be written (its reader count) by every request, on every core. A copy
+    /// holds only ids the shared table has, so it is bounded as that table is.
     pub(crate) fn of_request(scopes: &ScopeSet) -> Option<Self> {
         thread_local! {
             static KNOWN: RefCell<Ids> = RefCell::default();

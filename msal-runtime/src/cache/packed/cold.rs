@@ -51,7 +51,8 @@ impl Writer<'_> {
     }
 
     fn other<'a>(&self, other: &OtherFields) -> Option<Cow<'a, str>> {
-        (!other.is_empty()).then(|| Cow::Owned(serde_json::Value::Object(other.clone()).to_string()))
+        // A map of JSON values always serializes.
+        (!other.is_empty()).then(|| Cow::Owned(serde_json::to_string(other).unwrap_or_default()))
     }
 
     /// The key, unless it is the one derived from the entry's fields.
