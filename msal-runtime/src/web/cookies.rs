@@ -22,6 +22,9 @@ use cookie::time::Duration as CookieDuration;
 use cookie::{Cookie, Key, SameSite};
 use http::HeaderMap;
 use http::header::{COOKIE, HeaderValue};
+// Names and values are percent-decoded as the `cookie` crate decodes them, with the crate it uses: `%` and two
+// hex digits is that byte, any other `%` stays.
+use percent_encoding::percent_decode as percent_decoded;
 
 use crate::random::random_bytes;
 
@@ -236,27 +239,6 @@ fn request_pairs(headers: &HeaderMap) -> impl Iterator<Item = (&str, &str)> + '_
 /// crate decodes names; a browser sends back the name it was given, which needs no encoding).
 fn is_named(sent: &str, name: &str) -> bool {
     sent == name || (sent.contains('%') && percent_decoded(sent.as_bytes()).eq(name.bytes()))
-}
-
-/// `bytes` percent-decoded as the `cookie` crate (through the `percent-encoding` crate) decodes names and
-/// values: `%` and two hex digits is that byte, any other `%` stays.
-fn percent_decoded(bytes: &[u8]) -> impl Iterator<Item = u8> + '_ {
-    let mut rest = bytes.iter();
-    std::iter::from_fn(move || {
-        let byte = *rest.next()?;
-        if byte != b'%' {
-            return Some(byte);
-        }
-        let hex = |byte: Option<&u8>| byte.and_then(|byte| char::from(*byte).to_digit(16));
-        let mut ahead = rest.clone();
-        match (hex(ahead.next()), hex(ahead.next())) {
-            (Some(high), Some(low)) => {
-                rest = ahead;
-                Some((high * 16 + low) as u8)
-            }
-            _ => Some(byte),
-        }
-    })
 }
 
 #[cfg(test)]
