@@ -149,7 +149,7 @@ impl Refresher {
         // The refresh that held the lock before may have bought this very token.
         let now = unix_now();
         if let Some(entry) = stored.partition.find_access_token(client_id, scopes, now, EXPIRY_BUFFER_SECS)
-            && entry.refresh_on.is_none_or(|refresh_on| now < refresh_on)
+            && !entry.due_for_refresh(now)
         {
             return Ok(AccessToken::new(entry.secret.clone(), entry.expires_on));
         }

@@ -89,7 +89,7 @@ impl Acquisition {
                 };
                 let partition = &stored.partition;
                 if let Some(entry) = partition.find_access_token(client_id, scopes, now, EXPIRY_BUFFER_SECS) {
-                    if entry.refresh_on.is_some_and(|refresh_on| now >= refresh_on) {
+                    if entry.due_for_refresh(now) {
                         self.refresher.refresh_in_background(account, scopes);
                     }
                     return Ok(AccessToken::new(entry.secret.clone(), entry.expires_on));

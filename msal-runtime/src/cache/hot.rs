@@ -12,6 +12,7 @@ use std::sync::OnceLock;
 
 use parking_lot::RwLock;
 
+use crate::cache::partition;
 use crate::scope::set::{Scope, ScopeSet};
 use crate::secret::Secret;
 
@@ -115,7 +116,7 @@ pub(crate) struct HotToken {
 impl HotToken {
     /// Whether the token should be refreshed early by now (MSAL's `refresh_on`).
     pub(crate) fn due_for_refresh(&self, now: u64) -> bool {
-        self.refresh_on.is_some_and(|refresh_on| now >= refresh_on)
+        partition::due_for_refresh(self.refresh_on, now)
     }
 }
 

@@ -158,6 +158,18 @@ impl CachePartition {
     }
 }
 
+/// Whether a token with this `refresh_on` should be refreshed early by `now` (MSAL's proactive refresh).
+pub(crate) fn due_for_refresh(refresh_on: Option<u64>, now: u64) -> bool {
+    refresh_on.is_some_and(|refresh_on| now >= refresh_on)
+}
+
+impl AccessTokenEntry {
+    /// Whether the token should be refreshed early by `now`.
+    pub(crate) fn due_for_refresh(&self, now: u64) -> bool {
+        due_for_refresh(self.refresh_on, now)
+    }
+}
+
 /// How long a new access token lives: `expires_in`, or MSAL's default when the provider left it out.
 pub(crate) fn access_token_lifetime(response: &TokenResponse) -> u64 {
     response.expires_in.unwrap_or(DEFAULT_EXPIRES_IN_SECS)
