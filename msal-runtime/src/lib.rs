@@ -40,6 +40,7 @@ mod provider;
 mod random;
 mod scope;
 mod secret;
+mod store;
 mod session;
 mod sign_in;
 mod web;

@@ -12,6 +12,7 @@ use async_trait::async_trait;
 use crate::cache::hot::{HotLookup, ScopeIds};
 use crate::cache::schema::CachePartition;
 use crate::provider::account::HomeAccountId;
+pub use crate::store::error::StoreError;
 
 /// A partition as loaded, with the version a later save must name.
 #[derive(Debug, Clone)]
@@ -27,21 +28,6 @@ pub(crate) enum Saved {
     Stored { version: u64 },
     /// Someone else wrote first; load again and re-apply.
     Conflict,
-}
-
-/// The token store failed.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum StoreError {
-    /// The backing store could not be read or written.
-    #[error("the token cache store is unavailable: {0}")]
-    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
-    /// Concurrent writers kept conflicting; the update was abandoned rather than retried forever.
-    #[error("the token cache entry of one user was updated concurrently too many times")]
-    Contention,
-    /// A partition too large for the store to keep (gigabytes of strings: only a forged import gets there).
-    #[error("the token cache entry of one user is too large to store")]
-    TooLarge,
 }
 
 /// Where token-cache partitions are kept, one per user, for one client.
