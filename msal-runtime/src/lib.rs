@@ -50,7 +50,7 @@ pub use acquire::access_token::AccessToken;
 pub use cache::token_cache::TokenCache;
 pub use config::builder::MsalConfigBuilder;
 pub use config::routes::{SIGN_IN_PATH, SIGN_OUT_PATH};
-pub use config::settings::{MsalConfig, ResponseMode, TokenCacheSetting};
+pub use config::settings::{DEFAULT_STORE_PATH, MsalConfig, ResponseMode, TokenCacheSetting};
 pub use extract::access_token_for::AccessTokenFor;
 pub use extract::cross_origin::AllowCrossOrigin;
 pub use extract::request_kind::RequestKind;

@@ -4,6 +4,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use jsonwebtoken::Algorithm;
@@ -12,9 +13,13 @@ use crate::acquire::access_token::AccessToken;
 use crate::acquire::error::AcquireError;
 use crate::acquire::refresh::Refresher;
 use crate::acquire::silent::Acquisition;
+use crate::acquire::lease::RefreshLeases;
+use crate::cache::memory::MemoryTokenStore;
+use crate::cache::store::{StoreError, TokenStore};
+use crate::cache::tiered::TieredTokenStore;
 use crate::cache::token_cache::TokenCache;
 use crate::config::error::ConfigError;
-use crate::config::settings::{MsalConfig, ResponseMode, TokenCacheSetting};
+use crate::config::settings::{MsalConfig, ResponseMode};
 use crate::provider::account::HomeAccountId;
 use crate::provider::admin_consent::admin_consent_url;
 use crate::provider::discovery::DiscoveryError;
@@ -24,6 +29,7 @@ use crate::random::random_bytes;
 use crate::scope::registry::{handler_scopes, scoped_handlers};
 use crate::scope::set::ScopeSet;
 use crate::session::sessions::Sessions;
+use crate::session::shared::SharedSessions;
 use crate::session::store::SessionStore;
 use crate::sign_in::flow::SignInFlow;
 use crate::sign_in::start::SignInStart;
@@ -43,6 +49,9 @@ pub enum MsalError {
     /// The HTTP client could not be created (TLS set-up).
     #[error("cannot create the HTTP client: {0}")]
     HttpClient(#[source] reqwest::Error),
+    /// The configured store (the embedded file, or Redis) could not be opened.
+    #[error("token cache store: {0}")]
+    Store(#[source] StoreError),
     /// None of the configured ID token algorithms is one the provider signs with.
     #[error("the provider signs ID tokens with {supported:?}, none of which is allowed ({allowed:?})")]
     NoCommonAlgorithm {
@@ -158,25 +167,48 @@ impl Msal {
             })
             .await?,
         );
-        let cookie_key = config.cookie_key.clone().unwrap_or_else(|| {
+        let opened = crate::store::open::open(&config).await.map_err(MsalError::Store)?;
+        let cookie_key = config.cookie_key.clone().or(opened.cookie_key).unwrap_or_else(|| {
             tracing::info!("MSAL_COOKIE_KEY is not set: cookies use a key made for this process only");
             cookie::Key::from(&random_bytes::<COOKIE_KEY_LEN>())
         });
         let cookies = Cookies::new(cookie_key, config.secure_cookies, config.response_mode == ResponseMode::FormPost);
-        let cache = match config.token_cache {
-            TokenCacheSetting::Memory => {
-                TokenCache::in_memory(config.max_cached_users, config.token_cache_lifetime, &config.client_id)
-            }
+        let shared = opened.shared;
+        let l1 = MemoryTokenStore::new(config.max_cached_users, &config.client_id);
+        let token_store: Arc<dyn TokenStore> = match &shared {
+            None => Arc::new(l1),
+            Some(shared) => Arc::new(TieredTokenStore::new(l1, Arc::clone(&shared.store), Arc::clone(&shared.keys))),
         };
-        let sessions = Arc::new(Sessions::new(
-            SessionStore::new(config.max_sessions, config.session_idle_timeout, config.session_absolute_timeout),
-            cookies.clone(),
-        ));
-        let refresher =
-            Refresher::new(config.client_id.clone(), Arc::clone(&provider), cache.clone(), config.max_cached_users);
+        let cache = TokenCache::with_store(token_store, config.token_cache_lifetime);
+        let session_store =
+            SessionStore::new(config.max_sessions, config.session_idle_timeout, config.session_absolute_timeout);
+        let sessions = Arc::new(match &shared {
+            None => Sessions::new(session_store, cookies.clone()),
+            Some(shared) => Sessions::with_shared(session_store, cookies.clone(), |l1| {
+                SharedSessions::new(Arc::clone(&shared.store), Arc::clone(&shared.keys), l1)
+            }),
+        });
+        // Longer than a refresh can take: two token requests and the pause between them (see `lease`).
+        let lease_ttl = config.http_timeout * 2 + Duration::from_secs(10);
+        let leases = shared.clone().map(|shared| RefreshLeases::new(shared, lease_ttl));
+        let refresher = Refresher::new(
+            config.client_id.clone(),
+            Arc::clone(&provider),
+            cache.clone(),
+            config.max_cached_users,
+            leases,
+        );
         let acquisition = Acquisition::new(config.client_id.clone(), cache.clone(), Arc::new(refresher));
         let sign_in =
-            SignInFlow::new(&config, provider, Arc::clone(&sessions), cache.clone(), cookies, &handler_scopes);
+            SignInFlow::new(
+            &config,
+            provider,
+            Arc::clone(&sessions),
+            cache.clone(),
+            cookies,
+            &handler_scopes,
+            shared.as_ref(),
+        );
         let same_origin = SameOrigin::new(config.redirect_uri.origin(), config.trusted_origins.clone());
         let parts = Parts { config, undeclared_scopes, sessions, cache, acquisition, sign_in, same_origin };
         Ok(Self { parts: Arc::new(parts) })

@@ -26,6 +26,11 @@ impl AppListener {
         AppListener { listener, origin }
     }
 
+    /// The listener itself, for serving something else at this origin (a proxy).
+    pub fn into_listener(self) -> TcpListener {
+        self.listener
+    }
+
     /// The redirect URI: `<origin>/auth/callback`.
     pub fn redirect_uri(&self) -> String {
         self.origin.join("/auth/callback").unwrap().to_string()
@@ -36,9 +41,11 @@ impl AppListener {
         TestIdp::start(&[self.redirect_uri()], &[self.origin.to_string()]).await
     }
 
-    /// The configuration of client `mail-app` (client_secret_basic) against `idp`.
+    /// The configuration of client `mail-app` (client_secret_basic) against `idp`, with the in-memory store
+    /// (tests of the shared stores choose theirs).
     pub fn config(&self, idp: &TestIdp) -> MsalConfigBuilder {
         MsalConfig::builder()
+            .token_cache("memory")
             .authority(&idp.issuer)
             .client_id("mail-app")
             .client_secret("mail-app-secret")

@@ -3,12 +3,14 @@
 
 pub mod app;
 pub mod browser;
+pub mod cluster;
 pub mod fixtures;
 pub mod idp;
 pub mod memory;
 pub mod tokens;
 
 pub use app::{AppListener, MAIL_API_AUDIENCE, TestApp};
+pub use cluster::{Cluster, Instance};
 pub use browser::{AuthorizationResponse, Browser, form_fields, location, query_param, set_cookies, stored_cookies};
 pub use example_server::Timeouts;
 pub use fixtures::app_reading_mail;

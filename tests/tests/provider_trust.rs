@@ -65,6 +65,7 @@ async fn an_unreachable_provider_stops_start_up_with_a_clear_error() {
     // A port nothing listens on.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     let config = msal_runtime::MsalConfig::builder()
+        .token_cache("memory")
         .authority(format!("http://{closed}"))
         .client_id("mail-app")
         .client_secret("secret")

@@ -16,6 +16,7 @@ use parking_lot::Mutex;
 
 use crate::acquire::access_token::AccessToken;
 use crate::acquire::error::{AcquireError, InteractionReason, InvalidResponse, classify};
+use crate::acquire::lease::RefreshLeases;
 use crate::acquire::throttle::Throttle;
 use crate::cache::partition::{EXPIRY_BUFFER_SECS, access_token_lifetime};
 use crate::cache::partition::{GrantType, Issued};
@@ -46,6 +47,8 @@ pub(crate) struct Refresher {
     cache: TokenCache,
     in_flight: Mutex<HashMap<(HomeAccountId, ScopeSet), InFlight>>,
     user_locks: Mutex<HashMap<HomeAccountId, Weak<tokio::sync::Mutex<()>>>>,
+    /// With a shared store: the per-user lease that serialises refreshes across instances (see `lease`).
+    leases: Option<RefreshLeases>,
     throttle: Throttle,
 }
 
@@ -57,13 +60,20 @@ impl std::fmt::Debug for Refresher {
 
 impl Refresher {
     /// Remembers failures of at most `max_users` users.
-    pub(crate) fn new(client_id: String, provider: Arc<Provider>, cache: TokenCache, max_users: NonZeroUsize) -> Self {
+    pub(crate) fn new(
+        client_id: String,
+        provider: Arc<Provider>,
+        cache: TokenCache,
+        max_users: NonZeroUsize,
+        leases: Option<RefreshLeases>,
+    ) -> Self {
         Self {
             client_id,
             provider,
             cache,
             in_flight: Mutex::default(),
             user_locks: Mutex::default(),
+            leases,
             throttle: Throttle::new(max_users),
         }
     }
@@ -139,6 +149,10 @@ impl Refresher {
         let client_id = &self.client_id;
         let lock = self.user_lock(account);
         let _refreshing = lock.lock().await;
+        let _lease = match &self.leases {
+            Some(leases) => Some(leases.acquire(account).await.map_err(AcquireError::cache)?),
+            None => None,
+        };
 
         let stored = self
             .cache

@@ -178,6 +178,44 @@ impl MemoryTokenStore {
     }
 }
 
+/// As the L1 of a shared store (see `cache::tiered`): copies of what the shared store holds, at its versions.
+impl MemoryTokenStore {
+    /// Keeps `partition` as the shared store's `version` of it, replacing whatever is held.
+    pub(crate) fn keep(
+        &self,
+        account: &HomeAccountId,
+        partition: &CachePartition,
+        version: u64,
+        expires_at: u64,
+    ) -> Result<(), StoreError> {
+        let (key, hash, shard) = self.locate(account);
+        let packed = PackedPartition::pack(key, partition, &self.client_id).ok_or(StoreError::TooLarge)?;
+        shard.lock().insert(key, Slot { hash, expires_at, partition: Some(packed), version, referenced: false });
+        Ok(())
+    }
+
+    /// Forgets the user's copy.
+    pub(crate) fn forget(&self, account: &HomeAccountId) {
+        let (key, hash, shard) = self.locate(account);
+        let mut shard = shard.lock();
+        if let Some(i) = shard.find(hash, key) {
+            shard.free_slot(i);
+        }
+    }
+
+    /// Forgets every copy.
+    pub(crate) fn forget_all(&self) {
+        for shard in &self.shards {
+            let mut shard = shard.lock();
+            for i in 0..shard.slots.len() {
+                if shard.slots[i].partition.is_some() {
+                    shard.free_slot(i);
+                }
+            }
+        }
+    }
+}
+
 #[async_trait]
 impl TokenStore for MemoryTokenStore {
     /// From the packed partition, which answers exactly like the full rules or says it cannot tell; `None`
@@ -232,11 +270,7 @@ impl TokenStore for MemoryTokenStore {
     }
 
     async fn remove(&self, account: &HomeAccountId) -> Result<(), StoreError> {
-        let (key, hash, shard) = self.locate(account);
-        let mut shard = shard.lock();
-        if let Some(i) = shard.find(hash, key) {
-            shard.free_slot(i);
-        }
+        self.forget(account);
         Ok(())
     }
 

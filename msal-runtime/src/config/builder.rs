@@ -1,6 +1,7 @@
 //! [`MsalConfigBuilder`]: configuration in code, each method documenting its default, and the validation that
 //! every configuration goes through once, at start-up.
 
+use std::path::PathBuf;
 use std::num::NonZeroUsize;
 use std::time::Duration;
 
@@ -11,7 +12,7 @@ use url::Url;
 
 use crate::config::error::ConfigError;
 use crate::config::routes::{SIGN_IN_PATH, SIGN_OUT_PATH};
-use crate::config::settings::{MsalConfig, ResponseMode, TokenCacheSetting};
+use crate::config::settings::{DEFAULT_STORE_PATH, MsalConfig, ResponseMode, StoreKeyRing, TokenCacheSetting};
 use crate::provider::authority::{Authority, is_loopback};
 use crate::provider::credential::{ClientAssertionKey, ClientAuthMethod, ClientSecret, CredentialSetting};
 use crate::provider::id_token::DEFAULT_ALGORITHMS;
@@ -45,6 +46,8 @@ pub struct MsalConfigBuilder {
     pub(super) redirect_uri: Option<String>,
     pub(super) cookie_key: Option<KeyInput>,
     pub(super) token_cache: Option<String>,
+    pub(super) store_keys: Vec<KeyInput>,
+    pub(super) store_timeout: Duration,
     pub(super) initial_scopes: Vec<String>,
     pub(super) response_mode: ResponseMode,
     pub(super) post_logout_redirect_uri: Option<String>,
@@ -79,6 +82,8 @@ impl Default for MsalConfigBuilder {
             redirect_uri: None,
             cookie_key: None,
             token_cache: None,
+            store_keys: Vec::new(),
+            store_timeout: Duration::from_secs(2),
             initial_scopes: Vec::new(),
             response_mode: ResponseMode::Query,
             post_logout_redirect_uri: None,
@@ -142,10 +147,33 @@ impl MsalConfigBuilder {
         self
     }
 
-    /// 64 random bytes that sign and encrypt the cookies. Default: a fresh key per process, so sessions do
-    /// not survive a restart or span instances (which the in-memory stores do not either).
+    /// 64 random bytes that sign and encrypt the cookies. Instances sharing a store share it. Default: with
+    /// the embedded store, a key generated once and kept beside its file; with the in-memory store, a fresh
+    /// key per process; Redis requires one.
     pub fn cookie_key(mut self, key: [u8; COOKIE_KEY_LEN]) -> Self {
         self.cookie_key = Some(KeyInput::Bytes(key.to_vec()));
+        self
+    }
+
+    /// Where the token cache, sessions and sign-in redemptions are kept: `memory`, `redis://…` /
+    /// `rediss://…`, or the embedded store's file path. Default: the embedded store at
+    /// [`DEFAULT_STORE_PATH`](crate::config::settings::DEFAULT_STORE_PATH) (the README's "Choosing a store").
+    pub fn token_cache(mut self, store: impl Into<String>) -> Self {
+        self.token_cache = Some(store.into());
+        self
+    }
+
+    /// The keys that encrypt what is stored outside the process and name its entries, 32 bytes each,
+    /// newest first: the newest encrypts, every one decrypts (rotation). Required with Redis. Default with the
+    /// embedded store: a key generated once and kept beside its file.
+    pub fn store_keys(mut self, keys: impl IntoIterator<Item = [u8; 32]>) -> Self {
+        self.store_keys = keys.into_iter().map(|key| KeyInput::Bytes(key.to_vec())).collect();
+        self
+    }
+
+    /// How long a call to the embedded store or Redis may take before it fails. Default: 2 seconds.
+    pub fn store_timeout(mut self, timeout: Duration) -> Self {
+        self.store_timeout = timeout;
         self
     }
 
@@ -342,12 +370,18 @@ impl MsalConfigBuilder {
         };
 
         let cache_setting = self.setting("MSAL_TOKEN_CACHE", "token_cache");
-        let token_cache = match self.token_cache.as_deref() {
-            None | Some("memory") => TokenCacheSetting::Memory,
-            Some(other) => {
-                return Err(ConfigError::UnsupportedTokenCache { setting: cache_setting, value: other.to_owned() });
+        let token_cache = token_cache_setting(cache_setting, self.token_cache.as_deref())?;
+        let keys_setting = self.setting("MSAL_STORE_KEYS", "store_keys");
+        let store_keys = store_key_ring(keys_setting, &self.store_keys)?;
+        if let TokenCacheSetting::Redis(_) = token_cache {
+            let because = "a Redis store (every instance must seal and name entries alike)";
+            if store_keys.0.is_empty() {
+                return Err(ConfigError::RequiredFor { setting: keys_setting, because });
             }
-        };
+            if cookie_key.is_none() {
+                return Err(ConfigError::RequiredFor { setting: cookie_setting, because });
+            }
+        }
 
         let scopes_setting = self.setting("MSAL_SCOPES", "initial_scopes");
         let mut initial_scopes = ScopeSet::new();
@@ -392,6 +426,8 @@ impl MsalConfigBuilder {
             redirect_uri,
             cookie_key,
             token_cache,
+            store_keys,
+            store_timeout: self.store_timeout,
             initial_scopes,
             response_mode: self.response_mode,
             post_logout_redirect_uri,
@@ -422,6 +458,44 @@ impl MsalConfigBuilder {
 
 /// A web origin (RFC 6454): a scheme, a host and a port, written as a browser sends it in `Origin`, without a
 /// path; https, or plain http on loopback.
+/// `MSAL_TOKEN_CACHE`: unset → the embedded store at its default path; `memory`; a Redis URL; a file path.
+fn token_cache_setting(setting: &'static str, value: Option<&str>) -> Result<TokenCacheSetting, ConfigError> {
+    let Some(value) = value else {
+        return Ok(TokenCacheSetting::Embedded(PathBuf::from(DEFAULT_STORE_PATH)));
+    };
+    if value == "memory" {
+        return Ok(TokenCacheSetting::Memory);
+    }
+    if value.starts_with("redis://") || value.starts_with("rediss://") {
+        let url = Url::parse(value).map_err(|_| ConfigError::TokenCache { setting, reason: "not a valid Redis URL" })?;
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err(ConfigError::TokenCache { setting, reason: "a Redis URL needs a host" });
+        }
+        return Ok(TokenCacheSetting::Redis(value.to_owned()));
+    }
+    if value.contains("://") {
+        return Err(ConfigError::TokenCache { setting, reason: "an unknown kind of store URL" });
+    }
+    if value.ends_with('/') || value.ends_with(std::path::MAIN_SEPARATOR) {
+        return Err(ConfigError::TokenCache { setting, reason: "a directory, not a file path" });
+    }
+    Ok(TokenCacheSetting::Embedded(PathBuf::from(value)))
+}
+
+/// `MSAL_STORE_KEYS`: base64 keys of 32 bytes, newest first.
+fn store_key_ring(setting: &'static str, keys: &[KeyInput]) -> Result<StoreKeyRing, ConfigError> {
+    let mut ring = Vec::with_capacity(keys.len());
+    for (index, key) in keys.iter().enumerate() {
+        let bytes = match key {
+            KeyInput::Base64(text) => STANDARD.decode(text).ok(),
+            KeyInput::Bytes(bytes) => Some(bytes.clone()),
+        };
+        let key = bytes.and_then(|bytes| <[u8; 32]>::try_from(bytes).ok());
+        ring.push(key.ok_or(ConfigError::StoreKey { setting, position: index + 1 })?);
+    }
+    Ok(StoreKeyRing(ring))
+}
+
 fn origin(setting: &'static str, value: &str) -> Result<url::Origin, ConfigError> {
     let url = secure_url(setting, value)?;
     if !matches!(url.path(), "" | "/") || url.query().is_some() {

@@ -16,7 +16,8 @@ impl MsalConfig {
     /// | `MSAL_CLIENT_SECRET` | the app's client secret |
     /// | `MSAL_REDIRECT_URI` | full callback URL; the callback is mounted at its path |
     /// | `MSAL_COOKIE_KEY` | optional: base64 of 64 random bytes; instances sharing a store share it |
-    /// | `MSAL_TOKEN_CACHE` | optional: unset or `memory` |
+    /// | `MSAL_TOKEN_CACHE` | optional: `memory`, `redis://…`/`rediss://…`, or a file path; unset: the embedded store at `msal-data/msal.sqlite3` |
+    /// | `MSAL_STORE_KEYS` | optional: base64 of 32 random bytes each, newest first; required with Redis |
     /// | `MSAL_SCOPES` | optional: space-separated scopes to ask for at sign-in |
     /// | `MSAL_CLIENT_AUTH_METHOD` | optional: `client_secret_basic` or `client_secret_post` |
     /// | `MSAL_RESPONSE_MODE` | optional: `query` (default) or `form_post` |
@@ -44,6 +45,10 @@ fn builder_from(lookup: impl Fn(&str) -> Option<String>) -> Result<MsalConfigBui
     builder.redirect_uri = var("MSAL_REDIRECT_URI");
     builder.cookie_key = var("MSAL_COOKIE_KEY").map(KeyInput::Base64);
     builder.token_cache = var("MSAL_TOKEN_CACHE");
+    if let Some(keys) = var("MSAL_STORE_KEYS") {
+        let keys = keys.split(|c: char| c == ',' || c.is_whitespace()).filter(|key| !key.is_empty());
+        builder.store_keys = keys.map(|key| KeyInput::Base64(key.to_owned())).collect();
+    }
     builder.post_logout_redirect_uri = var("MSAL_POST_LOGOUT_REDIRECT_URI");
     if let Some(scopes) = var("MSAL_DECLARED_SCOPES") {
         builder.declared_scopes = Some(scopes.split_whitespace().map(str::to_owned).collect());
@@ -92,7 +97,7 @@ mod tests {
     use std::collections::HashMap;
 
     use crate::config::error::ConfigError;
-    use crate::config::settings::{MsalConfig, ResponseMode, TokenCacheSetting};
+    use crate::config::settings::{DEFAULT_STORE_PATH, MsalConfig, ResponseMode, TokenCacheSetting};
     use crate::provider::credential::{ClientAuthMethod, CredentialSetting};
     use crate::scope::set::ScopeSet;
 
@@ -124,7 +129,7 @@ mod tests {
         assert_eq!(config.callback_path(), "/auth/callback");
         assert!(config.secure_cookies);
         assert_eq!(config.post_logout_redirect_uri.as_str(), "https://app.example/");
-        assert_eq!(config.token_cache, TokenCacheSetting::Memory);
+        assert_eq!(config.token_cache, TokenCacheSetting::Embedded(DEFAULT_STORE_PATH.into()));
         assert!(config.cookie_key.is_none());
         // The secret never shows in Debug output.
         assert!(!format!("{config:?}").contains("s3cret"));
@@ -143,7 +148,7 @@ mod tests {
 
     #[test]
     fn explains_bad_values() {
-        let cases: [(&str, &str, &str); 10] = [
+        let cases: [(&str, &str, &str); 14] = [
             (
                 "MSAL_AUTHORITY",
                 "login.microsoftonline.com/common",
@@ -168,17 +173,42 @@ mod tests {
             ),
             ("MSAL_COOKIE_KEY", "not base64!", "MSAL_COOKIE_KEY is not valid base64"),
             ("MSAL_COOKIE_KEY", "c2hvcnQ=", "MSAL_COOKIE_KEY must decode to 64 bytes, found 5"),
-            (
-                "MSAL_TOKEN_CACHE",
-                "redis://127.0.0.1:6379",
-                "MSAL_TOKEN_CACHE=\"redis://127.0.0.1:6379\": only the in-memory",
-            ),
+            ("MSAL_TOKEN_CACHE", "redis://127.0.0.1:6379", "MSAL_STORE_KEYS is required with a Redis store"),
+            ("MSAL_TOKEN_CACHE", "redis://:pw@", "MSAL_TOKEN_CACHE: a Redis URL needs a host"),
+            ("MSAL_TOKEN_CACHE", "postgres://db/msal", "MSAL_TOKEN_CACHE: an unknown kind of store URL"),
+            ("MSAL_TOKEN_CACHE", "/var/lib/app/", "MSAL_TOKEN_CACHE: a directory, not a file path"),
+            ("MSAL_STORE_KEYS", "c2hvcnQ=", "MSAL_STORE_KEYS: key 1 is not base64 of 32 bytes"),
             ("MSAL_SCOPES", "Mail.Read openid", "MSAL_SCOPES: `openid` is always requested by the runtime"),
         ];
         for (name, value, expected) in cases {
             let error = with(&[(name, value)]).unwrap_err().to_string();
             assert!(error.starts_with(expected), "{name}={value:?}: {error}");
         }
+        // Redis needs the cookie key too; the error never shows the URL's password.
+        let key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+        let error = with(&[("MSAL_TOKEN_CACHE", "redis://:hunter2@cache:6379"), ("MSAL_STORE_KEYS", key)]);
+        assert_eq!(
+            error.unwrap_err().to_string(),
+            "MSAL_COOKIE_KEY is required with a Redis store (every instance must seal and name entries alike)"
+        );
+        let redis = with(&[
+            ("MSAL_TOKEN_CACHE", "rediss://:hunter2@cache:6380/0"),
+            ("MSAL_STORE_KEYS", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=, AQECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="),
+            (
+                "MSAL_COOKIE_KEY",
+                "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw==",
+            ),
+        ])
+        .unwrap();
+        assert!(matches!(redis.token_cache, TokenCacheSetting::Redis(_)));
+        assert_eq!(redis.store_keys.0.len(), 2);
+        let shown = format!("{redis:?}");
+        assert!(!shown.contains("hunter2") && shown.contains("Redis(rediss://cache:6380)"), "{shown}");
+        assert!(matches!(with(&[("MSAL_TOKEN_CACHE", "memory")]).unwrap().token_cache, TokenCacheSetting::Memory));
+        assert_eq!(
+            with(&[("MSAL_TOKEN_CACHE", "/var/lib/app/msal.db")]).unwrap().token_cache,
+            TokenCacheSetting::Embedded("/var/lib/app/msal.db".into())
+        );
         let error = with(&[("MSAL_RESPONSE_MODE", "fragment")]).unwrap_err().to_string();
         assert_eq!(error, "MSAL_RESPONSE_MODE: \"fragment\" is not one of query, form_post");
     }

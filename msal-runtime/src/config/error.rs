@@ -100,16 +100,29 @@ pub enum ConfigError {
         /// The value given.
         value: String,
     },
-    /// A token cache store this version cannot provide.
-    #[error(
-        "{setting}={value:?}: only the in-memory token cache (unset or `memory`) is available in this version; \
-         the Redis and embedded stores are not implemented yet"
-    )]
-    UnsupportedTokenCache {
+    /// The token cache setting is not `memory`, a Redis URL, or a file path.
+    #[error("{setting}: {reason} (expected `memory`, `redis://…`, `rediss://…`, or the embedded store's file path)")]
+    TokenCache {
         /// The environment variable or builder method.
         setting: &'static str,
-        /// The value given.
-        value: String,
+        /// What is wrong, without the value (a Redis URL may hold a password).
+        reason: &'static str,
+    },
+    /// A store key is not base64 of 32 bytes.
+    #[error("{setting}: key {position} is not base64 of 32 bytes (generate one with `openssl rand -base64 32`)")]
+    StoreKey {
+        /// The environment variable or builder method.
+        setting: &'static str,
+        /// Which key of the list, from 1.
+        position: usize,
+    },
+    /// A setting that a choice of store needs is missing.
+    #[error("{setting} is required with {because}")]
+    RequiredFor {
+        /// The environment variable or builder method that is missing.
+        setting: &'static str,
+        /// The choice that needs it.
+        because: &'static str,
     },
     /// A numeric setting is zero or out of range.
     #[error("{setting} must be greater than zero")]

@@ -1,6 +1,8 @@
 //! [`MsalConfig`]: the validated configuration, and the choices it is made of.
 
+use std::fmt;
 use std::num::NonZeroUsize;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use jsonwebtoken::Algorithm;
@@ -20,12 +22,44 @@ pub enum ResponseMode {
     FormPost,
 }
 
-/// Which token cache store to use (`MSAL_TOKEN_CACHE`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where the token cache, the sessions and the sign-in redemptions are kept (`MSAL_TOKEN_CACHE`).
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TokenCacheSetting {
-    /// In process memory, bounded (the default).
+    /// In process memory, bounded: gone at restart, not shared by instances (`memory`).
     Memory,
+    /// An embedded database file (SQLite) that survives restarts and that processes on one host may share
+    /// (a file path; the default is [`DEFAULT_STORE_PATH`]).
+    Embedded(PathBuf),
+    /// Redis, shared by every instance (`redis://…` or `rediss://…`), behind an in-process L1.
+    Redis(String),
+}
+
+/// Where the embedded store is kept when `MSAL_TOKEN_CACHE` is unset: relative to the working directory.
+pub const DEFAULT_STORE_PATH: &str = "msal-data/msal.sqlite3";
+
+impl fmt::Debug for TokenCacheSetting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TokenCacheSetting::Memory => f.write_str("Memory"),
+            TokenCacheSetting::Embedded(path) => f.debug_tuple("Embedded").field(path).finish(),
+            // The URL may hold a password.
+            TokenCacheSetting::Redis(url) => match url::Url::parse(url) {
+                Ok(url) => write!(f, "Redis({}://{}:{})", url.scheme(), url.host_str().unwrap_or(""), url.port().unwrap_or(6379)),
+                Err(_) => f.write_str("Redis(..)"),
+            },
+        }
+    }
+}
+
+/// The store key ring (`MSAL_STORE_KEYS`), newest first. `Debug` shows how many keys only.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub(crate) struct StoreKeyRing(pub(crate) Vec<[u8; 32]>);
+
+impl fmt::Debug for StoreKeyRing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "StoreKeyRing({} keys)", self.0.len())
+    }
 }
 
 /// The validated configuration of [`Msal`](crate::Msal).
@@ -37,6 +71,8 @@ pub struct MsalConfig {
     pub(crate) redirect_uri: Url,
     pub(crate) cookie_key: Option<cookie::Key>,
     pub(crate) token_cache: TokenCacheSetting,
+    pub(crate) store_keys: StoreKeyRing,
+    pub(crate) store_timeout: Duration,
     pub(crate) initial_scopes: ScopeSet,
     pub(crate) response_mode: ResponseMode,
     pub(crate) post_logout_redirect_uri: Url,

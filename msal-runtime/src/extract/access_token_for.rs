@@ -95,7 +95,7 @@ async fn token_for_request(
             request_kind: RequestKind::of(&parts.method, &parts.headers),
         });
     }
-    let Some(session) = msal.sessions().record(&parts.headers) else {
+    let Some(session) = msal.sessions().record(&parts.headers).await else {
         return Err(AccessTokenForRejection::SignInRequired(sign_in_required(msal, parts, scopes)));
     };
     let home_account_id = &session.account.home_account_id;

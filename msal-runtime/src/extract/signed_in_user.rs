@@ -45,12 +45,12 @@ impl SignedInUser {
 
 /// The signed-in user of the request; `Err(CrossOrigin)` when it may change something and comes from another
 /// origin.
-fn signed_in_user(msal: &Msal, parts: &Parts) -> Result<Option<SignedInUser>, SignedInUserRejection> {
+async fn signed_in_user(msal: &Msal, parts: &Parts) -> Result<Option<SignedInUser>, SignedInUserRejection> {
     if is_refused_cross_origin(msal, parts) {
         tracing::warn!(method = ?parts.method.as_str(), path = ?parts.uri.path(), "refused a request from another origin");
         return Err(SignedInUserRejection::CrossOrigin);
     }
-    Ok(msal.sessions().record(&parts.headers).map(|record| {
+    Ok(msal.sessions().record(&parts.headers).await.map(|record| {
         let account = &record.account;
         SignedInUser {
             name: account.name.clone(),
@@ -71,7 +71,7 @@ where
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Option<Self>, Self::Rejection> {
-        Ok(signed_in_user(&Msal::from_ref(state), parts).unwrap_or(None))
+        Ok(signed_in_user(&Msal::from_ref(state), parts).await.unwrap_or(None))
     }
 }
 
@@ -83,6 +83,6 @@ where
     type Rejection = SignedInUserRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        signed_in_user(&Msal::from_ref(state), parts)?.ok_or(SignedInUserRejection::NotSignedIn)
+        signed_in_user(&Msal::from_ref(state), parts).await?.ok_or(SignedInUserRejection::NotSignedIn)
     }
 }

@@ -2,50 +2,119 @@
 //! cookies that begin and end one.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use http::{HeaderMap, HeaderValue};
 
 use crate::provider::account::AccountIdentity;
 use crate::scope::set::ScopeSet;
-use crate::session::store::{Remembered, SentCookie, SessionId, SessionRecord, SessionStore};
+use crate::session::shared::{SharedSessions, Touched};
+use crate::session::store::{Remembered, SentCookie, SessionId, SessionRecord, SessionStore, store_key};
+use crate::store::error::StoreError;
 use crate::web::cookies::{CookieKind, Cookies};
 
-/// The sessions of one app: the store, and the cookie that carries a session's id.
+/// The sessions of one app: the store (with, when configured, the shared store behind it), and the cookie
+/// that carries a session's id.
 #[derive(Debug)]
 pub(crate) struct Sessions {
-    store: SessionStore,
+    store: Arc<SessionStore>,
+    shared: Option<SharedSessions>,
     cookies: Cookies,
 }
 
 impl Sessions {
+    /// Sessions in this process only.
     pub(crate) fn new(store: SessionStore, cookies: Cookies) -> Self {
-        Self { store, cookies }
+        Self { store: Arc::new(store), shared: None, cookies }
+    }
+
+    /// Sessions in a shared store, with `store` as the L1 (see `shared`).
+    pub(crate) fn with_shared(
+        store: SessionStore,
+        cookies: Cookies,
+        shared: impl FnOnce(&Arc<SessionStore>) -> SharedSessions,
+    ) -> Self {
+        let store = Arc::new(store);
+        let shared = Some(shared(&store));
+        Self { store, shared, cookies }
     }
 
     /// The live session of the browser that sent `headers`, if it is signed in.
-    pub(crate) fn current(&self, headers: &HeaderMap) -> Option<(SessionId, Arc<SessionRecord>)> {
+    pub(crate) async fn current(&self, headers: &HeaderMap) -> Option<(SessionId, Arc<SessionRecord>)> {
         let id = self.cookie_id(headers)?;
-        let record = self.store.load(&id)?;
+        let record = match self.store.load(&id) {
+            Some(record) => record,
+            None => self.from_shared(id.store_key()).await?,
+        };
         Some((id, record))
     }
 
     /// The record of the live session of the browser that sent `headers`, if it is signed in: the
     /// extractors' path, on every request. A session cookie the store remembers (see `store`) costs a hash;
     /// another is opened, on the stack. Either way nothing is allocated. As for `current`, the first of
-    /// several session cookies that opens decides (a sibling subdomain's planted ones do not open).
-    pub(crate) fn record(&self, headers: &HeaderMap) -> Option<Arc<SessionRecord>> {
+    /// several session cookies that opens decides (a sibling subdomain's planted ones do not open). With a
+    /// shared store, a session this instance does not hold (or thinks idle) is looked up there.
+    pub(crate) async fn record(&self, headers: &HeaderMap) -> Option<Arc<SessionRecord>> {
         for sent_value in self.cookies.session_values(headers) {
             let sent = SentCookie::of(sent_value);
             match self.store.load_remembered(&sent) {
-                Remembered::Live(record) => return Some(record),
-                Remembered::Ended => return None,
-                Remembered::Unknown => {}
+                Remembered::Live(record) => return self.touched(record).await,
+                Remembered::Ended if self.shared.is_none() => return None,
+                Remembered::Ended | Remembered::Unknown => {}
             }
-            if let Some(record) = self.cookies.open_session(sent_value, |id| self.store.load_opened(id, sent)) {
-                return record;
+            let opened = self.cookies.open_session(sent_value, |id| (store_key(id), self.store.load_opened(id, sent)));
+            match opened {
+                Some((_, Some(record))) => return self.touched(record).await,
+                Some((key, None)) => {
+                    let record = self.from_shared(key).await;
+                    if record.is_some() {
+                        self.store.remember(key, sent);
+                    }
+                    return record;
+                }
+                None => {}
             }
         }
         None
+    }
+
+    /// The session under `key` from the shared store, kept in the L1; `None` without a shared store.
+    async fn from_shared(&self, key: [u8; 32]) -> Option<Arc<SessionRecord>> {
+        let shared = self.shared.as_ref()?;
+        match shared.fetch(&key).await {
+            Ok(record) => Some(self.store.adopt(Arc::new(record?))),
+            Err(error) => {
+                // Treated as signed out: the browser goes through sign-in, which answers clearly if the store
+                // is still down (docs/ARCHITECTURE.md, "When the store is down").
+                tracing::warn!(error = %error, "the shared session store is unavailable");
+                None
+            }
+        }
+    }
+
+    /// `record`, its activity written to the shared store when due; `None` when it ended on another instance.
+    async fn touched(&self, record: Arc<SessionRecord>) -> Option<Arc<SessionRecord>> {
+        let Some(shared) = &self.shared else { return Some(record) };
+        if !shared.touch_due(&record) {
+            return Some(record);
+        }
+        match shared.touch(&record).await {
+            Ok(Touched::Live) => Some(record),
+            Ok(Touched::Replaced(fresher)) => {
+                let seen = record.last_seen.load(Ordering::Relaxed);
+                fresher.last_seen.fetch_max(seen, Ordering::Relaxed);
+                Some(self.store.adopt(Arc::new(fresher)))
+            }
+            Ok(Touched::Ended) => {
+                self.store.forget(&record.key);
+                None
+            }
+            Err(error) => {
+                // The L1 keeps serving while the store is down; the activity is written at a later request.
+                tracing::warn!(error = %error, "could not record a session's activity in the shared store");
+                Some(record)
+            }
+        }
     }
 
     /// The session id the browser's cookie holds, live or not.
@@ -53,13 +122,31 @@ impl Sessions {
         self.cookies.read(headers, CookieKind::Session).map(SessionId::from_cookie)
     }
 
-    /// A new session, with a fresh id (docs/SECURITY.md §18).
-    pub(crate) fn begin(&self, account: AccountIdentity, interaction_for: Option<ScopeSet>) -> SessionId {
-        self.store.create(account, interaction_for)
+    /// A new session, with a fresh id (docs/SECURITY.md §18), written to the shared store if there is one.
+    pub(crate) async fn begin(
+        &self,
+        account: AccountIdentity,
+        interaction_for: Option<ScopeSet>,
+    ) -> Result<SessionId, StoreError> {
+        let (id, record) = self.store.create(account, interaction_for);
+        if let Some(shared) = &self.shared
+            && let Err(error) = shared.insert(&record).await
+        {
+            self.store.forget(&record.key);
+            return Err(error);
+        }
+        Ok(id)
     }
 
-    pub(crate) fn end(&self, id: &SessionId) {
-        self.store.remove(id);
+    /// Ends the session, on every instance.
+    pub(crate) async fn end(&self, id: &SessionId) {
+        let key = id.store_key();
+        self.store.forget(&key);
+        if let Some(shared) = &self.shared
+            && let Err(error) = shared.remove(&key).await
+        {
+            tracing::error!(error = %error, "a session ended here could not be deleted from the shared store");
+        }
     }
 
     /// The `Set-Cookie` value that gives the browser its session, for as long as the session may live.
@@ -103,50 +190,51 @@ mod tests {
     }
 
     /// `record` as `current` finds it: the session of the first session cookie that opens.
-    fn same_as_current(sessions: &Sessions, headers: &HeaderMap) -> Option<String> {
-        let record = sessions.record(headers).map(|record| record.account.home_account_id.as_str().to_owned());
-        let current = sessions.current(headers).map(|(_, record)| record.account.home_account_id.as_str().to_owned());
+    async fn same_as_current(sessions: &Sessions, headers: &HeaderMap) -> Option<String> {
+        let record = sessions.record(headers).await.map(|record| record.account.home_account_id.as_str().to_owned().await);
+        let current =
+            sessions.current(headers).await.map(|(_, record)| record.account.home_account_id.as_str().to_owned());
         assert_eq!(record, current);
         record
     }
 
-    #[test]
-    fn a_session_cookie_is_opened_once_then_remembered_until_the_session_ends() {
+    #[tokio::test]
+    async fn a_session_cookie_is_opened_once_then_remembered_until_the_session_ends() {
         let sessions = sessions();
-        let id = sessions.begin(identity("alice"), None);
+        let id = sessions.begin(identity("alice"), None).await.unwrap();
         let headers = request(&format!("theme=dark; {}", pair(&sessions.cookie(&id))));
-        assert_eq!(same_as_current(&sessions, &headers).as_deref(), Some("alice"));
+        assert_eq!(same_as_current(&sessions, &headers).await.as_deref(), Some("alice"));
         assert_eq!(sessions.store.remembered_cookies(), 1);
-        assert_eq!(same_as_current(&sessions, &headers).as_deref(), Some("alice"), "now by its hash");
+        assert_eq!(same_as_current(&sessions, &headers).await.as_deref(), Some("alice"), "now by its hash");
         assert_eq!(sessions.store.remembered_cookies(), 1);
-        sessions.end(&id);
-        assert_eq!(same_as_current(&sessions, &headers), None);
+        sessions.end(&id).await;
+        assert_eq!(same_as_current(&sessions, &headers).await, None);
     }
 
-    #[test]
-    fn only_cookies_that_open_are_remembered_one_per_session() {
+    #[tokio::test]
+    async fn only_cookies_that_open_are_remembered_one_per_session() {
         let sessions = sessions();
-        let id = sessions.begin(identity("alice"), None);
+        let id = sessions.begin(identity("alice"), None).await.unwrap();
         let sent = pair(&sessions.cookie(&id));
         assert!(sent.contains("%3D"), "{sent}");
-        assert_eq!(same_as_current(&sessions, &request(&sent)).as_deref(), Some("alice"));
+        assert_eq!(same_as_current(&sessions, &request(&sent)).await.as_deref(), Some("alice"));
         // The same sealed value spelled another way opens too, and is remembered instead.
         let respelled = request(&sent.replace("%3D", "%3d"));
-        assert_eq!(same_as_current(&sessions, &respelled).as_deref(), Some("alice"));
+        assert_eq!(same_as_current(&sessions, &respelled).await.as_deref(), Some("alice"));
         assert_eq!(sessions.store.remembered_cookies(), 1);
         // Tampered with: opens to nothing, and is not remembered.
         let (name, value) = sent.split_once('=').unwrap();
         let flipped = if value.starts_with('A') { "B" } else { "A" };
         let tampered = request(&format!("{name}={flipped}{}", &value[1..]));
-        assert_eq!(same_as_current(&sessions, &tampered), None);
+        assert_eq!(same_as_current(&sessions, &tampered).await, None);
         assert_eq!(sessions.store.remembered_cookies(), 1);
         // A cookie planted under the same name (a sibling subdomain's) is passed over, before and after.
         let planted = request(&format!("{name}={flipped}{}; {sent}", &value[1..]));
-        assert_eq!(same_as_current(&sessions, &planted).as_deref(), Some("alice"));
-        assert_eq!(same_as_current(&sessions, &planted).as_deref(), Some("alice"));
+        assert_eq!(same_as_current(&sessions, &planted).await.as_deref(), Some("alice"));
+        assert_eq!(same_as_current(&sessions, &planted).await.as_deref(), Some("alice"));
         assert_eq!(sessions.store.remembered_cookies(), 1);
         // Another key's cookie (another app, an old key) opens to nothing.
         let another_app = self::sessions();
-        assert_eq!(same_as_current(&another_app, &request(&sent)), None);
+        assert_eq!(same_as_current(&another_app, &request(&sent)).await, None);
     }
 }

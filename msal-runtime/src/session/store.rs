@@ -43,14 +43,14 @@ impl SessionId {
         self.0.expose()
     }
 
-    fn store_key(&self) -> [u8; 32] {
+    pub(crate) fn store_key(&self) -> [u8; 32] {
         store_key(self.0.expose())
     }
 }
 
 /// Where a session's record is kept: the SHA-256 of its id, so that the store never holds an id a cookie
 /// could carry (docs/SECURITY.md §16).
-fn store_key(id: &str) -> [u8; 32] {
+pub(crate) fn store_key(id: &str) -> [u8; 32] {
     Sha256::digest(id.as_bytes()).into()
 }
 
@@ -79,15 +79,45 @@ pub(crate) enum Remembered {
 /// What the server remembers about a session.
 #[derive(Debug)]
 pub(crate) struct SessionRecord {
+    /// Where it is kept: the SHA-256 of its id.
+    pub(crate) key: [u8; 32],
     pub(crate) account: AccountIdentity,
     pub(crate) created_at: u64,
-    last_seen: AtomicU64,
+    pub(crate) last_seen: AtomicU64,
     /// The scopes of the consent or re-authentication that created this session, if it was one: a request
     /// that needs them again right away would otherwise send the user round in a loop.
     pub(crate) interaction_for: Option<ScopeSet>,
+    /// With a shared store (see `shared`): the version of the shared copy this record matches, and the
+    /// `last_seen` written there.
+    pub(crate) shared_version: AtomicU64,
+    pub(crate) shared_seen: AtomicU64,
 }
 
 impl SessionRecord {
+    pub(crate) fn new(
+        key: [u8; 32],
+        account: AccountIdentity,
+        created_at: u64,
+        last_seen: u64,
+        interaction_for: Option<ScopeSet>,
+    ) -> Self {
+        Self {
+            key,
+            account,
+            created_at,
+            last_seen: AtomicU64::new(last_seen),
+            interaction_for,
+            shared_version: AtomicU64::new(0),
+            shared_seen: AtomicU64::new(last_seen),
+        }
+    }
+
+    /// When the session ends if nobody uses it: at its idle or its absolute timeout, whichever is first.
+    pub(crate) fn deadline(&self, (idle_timeout, absolute_timeout): (Duration, Duration)) -> u64 {
+        let idle = self.last_seen.load(Ordering::Relaxed).saturating_add(idle_timeout.as_secs());
+        idle.min(self.created_at.saturating_add(absolute_timeout.as_secs()))
+    }
+
     /// Whether the session has been idle or has lived too long at `now` (idle and absolute timeouts).
     fn has_ended(&self, now: u64, (idle_timeout, absolute_timeout): (Duration, Duration)) -> bool {
         let idle = now.saturating_sub(self.last_seen.load(Ordering::Relaxed)) >= idle_timeout.as_secs();
@@ -162,21 +192,52 @@ impl SessionStore {
         Self { records: RwLock::new(records), idle_timeout, absolute_timeout }
     }
 
-    fn timeouts(&self) -> (Duration, Duration) {
+    pub(crate) fn timeouts(&self) -> (Duration, Duration) {
         (self.idle_timeout, self.absolute_timeout)
     }
 
     /// A new session with a fresh id (never one the browser brought: no session fixation).
-    pub(crate) fn create(&self, account: AccountIdentity, interaction_for: Option<ScopeSet>) -> SessionId {
+    pub(crate) fn create(
+        &self,
+        account: AccountIdentity,
+        interaction_for: Option<ScopeSet>,
+    ) -> (SessionId, Arc<SessionRecord>) {
         let id = SessionId(Secret::new(random_token()));
         let now = unix_now();
-        let record = SessionRecord { account, created_at: now, last_seen: AtomicU64::new(now), interaction_for };
-        let entry = Entry { record: Arc::new(record), opened_as: None };
+        let record = Arc::new(SessionRecord::new(id.store_key(), account, now, now, interaction_for));
+        (id, self.adopt(Arc::clone(&record)))
+    }
+
+    /// Keeps `record` (one read from a shared store), replacing what is kept under its key.
+    pub(crate) fn adopt(&self, record: Arc<SessionRecord>) -> Arc<SessionRecord> {
+        let entry = Entry { record: Arc::clone(&record), opened_as: None };
         let mut records = self.records.write();
-        if let Some((_, evicted)) = records.by_id.push(id.store_key(), entry) {
+        if let Some((_, evicted)) = records.by_id.push(record.key, entry) {
             records.forget(&evicted);
         }
-        id
+        record
+    }
+
+    /// Remembers that the session cookie sent as `sent` opened to the session under `key`.
+    pub(crate) fn remember(&self, key: [u8; 32], sent: SentCookie) {
+        let mut records = self.records.write();
+        let Some(entry) = records.by_id.peek_mut(&key) else { return };
+        if let Some(previous) = entry.opened_as.replace(sent) {
+            records.opened.remove(&previous);
+        }
+        records.opened.insert(sent, key);
+    }
+
+    /// Forgets the session under `key` (ended on another instance).
+    pub(crate) fn forget(&self, key: &[u8; 32]) {
+        self.records.write().remove(key);
+    }
+
+    /// Forgets every session (another instance's changes may have been missed; the shared store has them).
+    pub(crate) fn forget_all(&self) {
+        let mut records = self.records.write();
+        records.by_id.clear();
+        records.opened.clear();
     }
 
     /// The live session, its idle clock reset; an expired one is deleted.
@@ -212,13 +273,8 @@ impl SessionStore {
     /// as sent leads there if the session is live.
     pub(crate) fn load_opened(&self, id: &str, sent: SentCookie) -> Option<Arc<SessionRecord>> {
         let key = store_key(id);
-        let mut records = self.records.write();
-        let record = records.live(key, self.timeouts())?;
-        let entry = records.by_id.peek_mut(&key)?;
-        if let Some(previous) = entry.opened_as.replace(sent) {
-            records.opened.remove(&previous);
-        }
-        records.opened.insert(sent, key);
+        let record = self.records.write().live(key, self.timeouts())?;
+        self.remember(key, sent);
         Some(record)
     }
 
@@ -250,8 +306,8 @@ mod tests {
     #[test]
     fn sessions_are_found_by_their_id_only() {
         let store = sessions(10, 3600, 3600);
-        let a = store.create(identity("alice"), None);
-        let b = store.create(identity("bob"), None);
+        let (a, _) = store.create(identity("alice"), None);
+        let (b, _) = store.create(identity("bob"), None);
         assert_ne!(a, b);
         assert_eq!(store.load(&a).unwrap().account.home_account_id.as_str(), "alice");
         assert_eq!(store.load(&b).unwrap().account.home_account_id.as_str(), "bob");
@@ -270,18 +326,18 @@ mod tests {
     #[test]
     fn timeouts_end_sessions() {
         let store = sessions(10, 0, 3600);
-        let a = store.create(identity("alice"), None);
+        let (a, _) = store.create(identity("alice"), None);
         assert!(store.load(&a).is_none(), "idle timeout of zero");
         let store = sessions(10, 3600, 0);
-        let a = store.create(identity("alice"), None);
+        let (a, _) = store.create(identity("alice"), None);
         assert!(store.load(&a).is_none(), "absolute timeout of zero");
     }
 
     #[test]
     fn the_store_is_bounded() {
         let store = sessions(2, 3600, 3600);
-        let a = store.create(identity("a"), None);
-        let b = store.create(identity("b"), None);
+        let (a, _) = store.create(identity("a"), None);
+        let (b, _) = store.create(identity("b"), None);
         assert!(store.load(&a).is_some());
         let _c = store.create(identity("c"), None);
         assert!(store.load(&b).is_none(), "least recently active goes first");
@@ -291,7 +347,7 @@ mod tests {
     #[test]
     fn a_remembered_cookie_leads_to_its_session_until_it_ends() {
         let store = sessions(10, 3600, 3600);
-        let a = store.create(identity("alice"), None);
+        let (a, _) = store.create(identity("alice"), None);
         let sent = SentCookie::of("alice's sealed cookie");
         assert!(matches!(store.load_remembered(&sent), Remembered::Unknown));
         assert!(store.load_opened(a.as_cookie_value(), sent).is_some());
@@ -306,11 +362,11 @@ mod tests {
     #[test]
     fn remembered_cookies_go_with_their_session_one_per_session() {
         let store = sessions(2, 0, 3600);
-        let a = store.create(identity("alice"), None);
+        let (a, _) = store.create(identity("alice"), None);
         assert!(store.load_opened(a.as_cookie_value(), SentCookie::of("a")).is_none(), "idle timeout of zero");
         assert_eq!(store.remembered_cookies(), 0);
         let store = sessions(2, 3600, 3600);
-        let a = store.create(identity("alice"), None);
+        let (a, _) = store.create(identity("alice"), None);
         for spelling in ["a1", "a2", "a3"] {
             assert!(store.load_opened(a.as_cookie_value(), SentCookie::of(spelling)).is_some());
         }
@@ -318,7 +374,7 @@ mod tests {
         assert!(matches!(store.load_remembered(&SentCookie::of("a3")), Remembered::Live(_)));
         assert!(matches!(store.load_remembered(&SentCookie::of("a1")), Remembered::Unknown));
         // Pushed out of the store by newer sessions, a session takes its remembered cookie with it.
-        let b = store.create(identity("bob"), None);
+        let (b, _) = store.create(identity("bob"), None);
         store.load_opened(b.as_cookie_value(), SentCookie::of("b"));
         let _c = store.create(identity("carol"), None);
         assert!(store.load(&a).is_none());

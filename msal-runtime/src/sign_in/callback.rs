@@ -18,6 +18,7 @@ use crate::clock::unix_now;
 use crate::config::settings::ResponseMode;
 use crate::session::sessions::Sessions;
 use crate::sign_in::once::{Claim, RedeemOnce};
+use crate::sign_in::once_shared::{SharedClaim, SharedRedemptions};
 use crate::sign_in::outcome::{CallbackRejection, Outcome, respond};
 use crate::sign_in::redeem::Redemption;
 use crate::sign_in::transaction::Transactions;
@@ -31,6 +32,8 @@ pub(crate) struct Callback {
     once: Arc<RedeemOnce<Outcome>>,
     redemption: Arc<Redemption>,
     sessions: Arc<Sessions>,
+    /// With a shared store: the claims every instance sees.
+    shared: Option<Arc<SharedRedemptions>>,
 }
 
 impl Callback {
@@ -39,8 +42,9 @@ impl Callback {
         once: Arc<RedeemOnce<Outcome>>,
         redemption: Arc<Redemption>,
         sessions: Arc<Sessions>,
+        shared: Option<Arc<SharedRedemptions>>,
     ) -> Self {
-        Self { transactions, once, redemption, sessions }
+        Self { transactions, once, redemption, sessions, shared }
     }
 }
 
@@ -76,7 +80,7 @@ async fn complete_sign_in(callback: &Callback, headers: HeaderMap, mode: Respons
         return respond(sessions, Outcome::Rejected(CallbackRejection::MissingState), None);
     };
     let Some(sign_in) = callback.transactions.open(&headers, &state, unix_now()) else {
-        return respond(sessions, replayed(callback, &state, &headers), None);
+        return respond(sessions, replayed(callback, &state, &headers).await, None);
     };
     let end_transaction = Some(callback.transactions.end(&state));
     let deadline = callback.transactions.deadline(sign_in.started_at);
@@ -85,6 +89,28 @@ async fn complete_sign_in(callback: &Callback, headers: HeaderMap, mode: Respons
         Claim::Interrupted => Outcome::Rejected(CallbackRejection::Interrupted),
         Claim::Duplicate(outcome) => outcome,
         Claim::Redeem(ticket) => {
+            let shared_claim = match &callback.shared {
+                None => None,
+                Some(shared) => match shared.claim(&state, deadline).await {
+                    Ok(SharedClaim::Redeem { version }) => Some((Arc::clone(shared), version)),
+                    Ok(SharedClaim::Finished(outcome)) => {
+                        let outcome = Outcome::from_shared(outcome);
+                        ticket.complete(outcome.clone());
+                        return respond(sessions, outcome, end_transaction);
+                    }
+                    Ok(SharedClaim::Interrupted) => {
+                        let outcome = Outcome::Rejected(CallbackRejection::Interrupted);
+                        ticket.complete(outcome.clone());
+                        return respond(sessions, outcome, end_transaction);
+                    }
+                    Err(error) => {
+                        // Nothing was redeemed: the browser may retry with the cookie it still has.
+                        tracing::warn!(error = %error, "a sign-in could not be claimed in the shared store");
+                        ticket.release();
+                        return respond(sessions, Outcome::Rejected(CallbackRejection::Cache(Arc::new(error))), None);
+                    }
+                },
+            };
             let previous_session = sessions.cookie_id(&headers);
             let redemption = Arc::clone(&callback.redemption);
             // In its own task: a browser that gives up mid-redemption (closing the connection drops this
@@ -94,6 +120,12 @@ async fn complete_sign_in(callback: &Callback, headers: HeaderMap, mode: Respons
                     Ok((session, return_url)) => Outcome::SignedIn { session, return_url },
                     Err(rejection) => Outcome::Rejected(rejection),
                 };
+                if let Some((shared, version)) = shared_claim
+                    && let Err(error) = shared.finish(&state, version, &outcome.to_shared(), deadline).await
+                {
+                    // Other instances' duplicates then answer "interrupted"; none redeems the code.
+                    tracing::warn!(error = %error, "a sign-in's outcome could not be written to the shared store");
+                }
                 ticket.complete(outcome.clone());
                 outcome
             });
@@ -108,8 +140,14 @@ async fn complete_sign_in(callback: &Callback, headers: HeaderMap, mode: Respons
 /// A callback without its sign-in's cookie: the cookie was deleted when the first callback came, so this is a
 /// replay (a reload, the back button) or a copy from another browser. The browser that was signed in by that
 /// sign-in ends where it ended; anyone else learns nothing and redeems nothing.
-fn replayed(callback: &Callback, state: &str, headers: &HeaderMap) -> Outcome {
-    match (callback.once.finished(state), callback.sessions.cookie_id(headers)) {
+async fn replayed(callback: &Callback, state: &str, headers: &HeaderMap) -> Outcome {
+    let mut finished = callback.once.finished(state);
+    if finished.is_none()
+        && let Some(shared) = &callback.shared
+    {
+        finished = shared.finished(state).await.ok().flatten().map(Outcome::from_shared);
+    }
+    match (finished, callback.sessions.cookie_id(headers)) {
         (Some(Outcome::SignedIn { session, return_url }), Some(current)) if session == current => {
             Outcome::SignedIn { session, return_url }
         }

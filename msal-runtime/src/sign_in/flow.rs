@@ -14,8 +14,10 @@ use crate::config::settings::MsalConfig;
 use crate::provider::trust::Provider;
 use crate::scope::set::ScopeSet;
 use crate::session::sessions::Sessions;
+use crate::store::Shared;
 use crate::sign_in::callback::{Callback, callback_get, callback_post};
 use crate::sign_in::once::{Bounds, RedeemOnce};
+use crate::sign_in::once_shared::SharedRedemptions;
 use crate::sign_in::outcome::Outcome;
 use crate::sign_in::redeem::Redemption;
 use crate::sign_in::sign_out::{SignOut, sign_out};
@@ -45,20 +47,25 @@ impl SignInFlow {
         cache: TokenCache,
         cookies: Cookies,
         handler_scopes: &ScopeSet,
+        shared: Option<&Shared>,
     ) -> Self {
         let transactions =
             Transactions::new(cookies, config.sign_in_timeout, config.max_pending_sign_ins_per_browser.get());
+        // A duplicate callback waits as long as the first one's provider calls may take.
+        let duplicate_wait = config.http_timeout * 3 + Duration::from_secs(5);
         let once = RedeemOnce::new(
             Bounds { max_in_flight: MAX_REDEMPTIONS_IN_FLIGHT, max_bytes: config.max_sign_in_memory },
-            // A duplicate callback waits as long as the first one's provider calls may take.
-            config.http_timeout * 3 + Duration::from_secs(5),
+            duplicate_wait,
         );
+        let shared_redemptions = shared.map(|shared| {
+            Arc::new(SharedRedemptions::new(Arc::clone(&shared.store), Arc::clone(&shared.keys), duplicate_wait))
+        });
         let start =
             SignInStart::new(config, provider.authorization_endpoint().clone(), handler_scopes, transactions.clone());
         let sign_out =
             SignOut::new(config, provider.end_session_endpoint().cloned(), Arc::clone(&sessions), cache.clone());
         let redemption = Redemption::new(config, provider, cache, Arc::clone(&sessions));
-        let callback = Callback::new(transactions, Arc::clone(&once), Arc::new(redemption), sessions);
+        let callback = Callback::new(transactions, Arc::clone(&once), Arc::new(redemption), sessions, shared_redemptions);
         Self {
             start: Arc::new(start),
             callback: Arc::new(callback),

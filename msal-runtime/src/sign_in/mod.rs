@@ -4,6 +4,7 @@
 pub(crate) mod callback;
 pub(crate) mod flow;
 pub(crate) mod once;
+pub(crate) mod once_shared;
 pub(crate) mod outcome;
 pub(crate) mod pkce;
 pub(crate) mod redeem;

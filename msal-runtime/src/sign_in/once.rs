@@ -231,6 +231,14 @@ impl<O: Finished> fmt::Debug for Ticket<O> {
 }
 
 impl<O: Finished> Ticket<O> {
+    /// Gives the claim back without an outcome, as if it had never been made: nothing was redeemed (the
+    /// shared store could not be reached), so the browser's retry may claim it again. Waiting duplicates
+    /// hear it was interrupted.
+    pub(crate) fn release(mut self) {
+        self.sender = None;
+        self.store.inner.lock().in_flight.remove(&self.key);
+    }
+
     /// Records the outcome for later duplicates and wakes the waiting ones.
     pub(crate) fn complete(mut self, outcome: O) {
         self.store.finish(self.key, self.expires_at, Some(outcome.clone()));

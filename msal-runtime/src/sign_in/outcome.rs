@@ -16,6 +16,7 @@ use crate::provider::token_endpoint::TokenError;
 use crate::session::sessions::Sessions;
 use crate::session::store::SessionId;
 use crate::sign_in::once::Finished;
+use crate::sign_in::once_shared::SharedOutcome;
 use crate::sign_in::return_url::ReturnUrl;
 use crate::web::page::error_page;
 use crate::web::params::ParamsError;
@@ -63,11 +64,15 @@ pub(crate) enum CallbackRejection {
     Account(#[from] AccountError),
     #[error("{0}")]
     Cache(Arc<StoreError>),
+    /// How another instance's redemption of this sign-in ended.
+    #[error("{message}")]
+    Elsewhere { status: StatusCode, message: String },
 }
 
 impl CallbackRejection {
     fn status(&self) -> StatusCode {
         match self {
+            CallbackRejection::Elsewhere { status, .. } => *status,
             CallbackRejection::Provider { error, .. } if error == "access_denied" => StatusCode::FORBIDDEN,
             CallbackRejection::TokenRequest(error) => match error.as_ref() {
                 TokenError::Rejected { .. } => StatusCode::BAD_REQUEST,
@@ -103,6 +108,36 @@ impl CallbackRejection {
         CallbackRejection::Provider {
             error: truncate(error, MAX_PROVIDER_ERROR_CHARS),
             description: description.map(|description| truncate(description, MAX_PROVIDER_DESCRIPTION_CHARS)),
+        }
+    }
+}
+
+impl Outcome {
+    /// How this outcome is told to other instances.
+    pub(crate) fn to_shared(&self) -> SharedOutcome {
+        match self {
+            Outcome::SignedIn { session, return_url } => SharedOutcome::SignedIn {
+                session: session.as_cookie_value().to_owned(),
+                return_url: return_url.as_str().to_owned(),
+            },
+            Outcome::Rejected(rejection) => {
+                SharedOutcome::Rejected { status: rejection.status().as_u16(), message: rejection.to_string() }
+            }
+        }
+    }
+
+    /// Another instance's outcome, as this instance answers it.
+    pub(crate) fn from_shared(shared: SharedOutcome) -> Self {
+        match shared {
+            SharedOutcome::SignedIn { session, return_url } => Outcome::SignedIn {
+                session: SessionId::from_cookie(session),
+                return_url: ReturnUrl::parse(&return_url).unwrap_or_else(|_| ReturnUrl::root()),
+            },
+            SharedOutcome::Rejected { status, message } => Outcome::Rejected(CallbackRejection::Elsewhere {
+                status: StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+                message,
+            }),
+            SharedOutcome::Claimed => Outcome::Rejected(CallbackRejection::Interrupted),
         }
     }
 }

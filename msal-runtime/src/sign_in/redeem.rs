@@ -108,10 +108,14 @@ impl Redemption {
 
         // A new session id at every sign-in (docs/SECURITY.md §18); the one this browser had before is ended.
         if let Some(previous) = previous_session {
-            self.sessions.end(&previous);
+            self.sessions.end(&previous).await;
         }
         tracing::info!(home_account_id = ?account.home_account_id, "signed in");
-        let session = self.sessions.begin(account, sign_in.interaction);
+        let session = self
+            .sessions
+            .begin(account, sign_in.interaction)
+            .await
+            .map_err(|error| CallbackRejection::Cache(Arc::new(error)))?;
         Ok((session, sign_in.return_url))
     }
 }

@@ -64,12 +64,12 @@ pub(crate) async fn sign_out(State(sign_out): State<Arc<SignOut>>, method: Metho
     }
 
     let mut id_token_hint = None;
-    if let Some((session, record)) = sign_out.sessions.current(&headers) {
+    if let Some((session, record)) = sign_out.sessions.current(&headers).await {
         let home = &record.account.home_account_id;
         if let Ok(Some(stored)) = sign_out.cache.load(home).await {
             id_token_hint = stored.partition.id_token(&sign_out.client_id).map(|entry| entry.secret.clone());
         }
-        sign_out.sessions.end(&session);
+        sign_out.sessions.end(&session).await;
         if let Err(error) = sign_out.cache.remove_account(home).await {
             tracing::error!(error = ?error.to_string(), home_account_id = ?home, "signed out, but the user's cached tokens could not be deleted");
         }

@@ -8,8 +8,18 @@
 //!
 //! docs/ARCHITECTURE.md ("Stores") says what the L1 may serve and how another instance's write reaches it.
 
+pub(crate) mod changes;
 pub(crate) mod error;
 pub(crate) mod sealing;
 pub(crate) mod shared;
 #[cfg(test)]
 pub(crate) mod suite;
+
+use std::sync::Arc;
+
+/// The shared store of an app and its key ring, as the tiers take them.
+#[derive(Debug, Clone)]
+pub(crate) struct Shared {
+    pub(crate) store: Arc<dyn shared::SharedStore>,
+    pub(crate) keys: Arc<sealing::StoreKeys>,
+}
