@@ -2,7 +2,7 @@
 //! database file, or Redis), behind one small seam ([`shared::SharedStore`]).
 //!
 //! The token cache, the sessions and the one-redemption guarantee each keep a bounded L1 in process memory
-//! and write through to the shared store (see `cache::tiered`, `session::tiered`, `sign_in::once_shared`).
+//! and write through to the shared store (see `cache::tiered`, `session::shared`, `sign_in::once_shared`, `acquire::lease`).
 //! What they write is sealed first ([`sealing`]): values are encrypted with a key of the app's key ring, and
 //! names are keyed hashes, so neither a token nor a user identifier reaches the store in plaintext.
 //!
@@ -10,8 +10,10 @@
 
 pub(crate) mod changes;
 pub(crate) mod error;
+pub(crate) mod open;
 pub(crate) mod sealing;
 pub(crate) mod shared;
+pub(crate) mod sqlite;
 #[cfg(test)]
 pub(crate) mod suite;
 
