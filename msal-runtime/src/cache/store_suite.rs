@@ -17,10 +17,11 @@
 //! must start from an empty store (on a shared server: under a fresh key prefix). The two rules:
 //!
 //! - `eviction`: `least_recently_used` (bounded to `max_users`, and with few users the least recently used
-//!   goes first, exactly: the memory store) or `bounded` (the bound holds, in an order of the store's own);
+//!   goes first, exactly: the memory store), `bounded` (the bound holds, in an order of the store's own), or
+//!   `until_expiry` (a shared store keeps every partition until it expires; `max_users` bounds its L1);
 //! - `fast_path`: `summaries` (`find_hot` answers a small partition without a load, and knows when a user
-//!   has none) or `load_only` (the trait's default: every lookup, of present and absent users alike, is left
-//!   to a load).
+//!   has none), `l1` (it answers what its L1 holds, and leaves users it does not hold to a load), or
+//!   `load_only` (the trait's default: every lookup, of present and absent users alike, is left to a load).
 //!
 //! Both are required, so no store skips a rule by omission, and each setting brings the tests of what it
 //! promises, so nothing is ignored. The bodies are the `pub(crate)` functions below, so each rule is written
@@ -92,9 +93,15 @@ macro_rules! token_store_suite {
     (@eviction bounded) => {
         $crate::cache::store_suite::token_store_suite!(@test a_large_bound_is_respected_across_shards);
     };
+    (@eviction until_expiry) => {
+        $crate::cache::store_suite::token_store_suite!(@test the_shared_store_keeps_every_partition_until_it_expires);
+    };
 
     (@fast_path summaries) => {
         $crate::cache::store_suite::token_store_suite!(@test small_partitions_are_answered_without_a_load);
+    };
+    (@fast_path l1) => {
+        $crate::cache::store_suite::token_store_suite!(@test the_l1_answers_what_it_holds_and_leaves_the_rest_to_a_load);
     };
     (@fast_path load_only) => {
         $crate::cache::store_suite::token_store_suite!(@test every_lookup_is_left_to_a_load);
@@ -170,13 +177,13 @@ async fn write_issued(
 }
 
 /// A partition holding one access token, `secret`, for the compare-and-swap tests.
-fn partition_with(secret: &str) -> Arc<CachePartition> {
+pub(crate) fn partition_with(secret: &str) -> Arc<CachePartition> {
     let mut partition = CachePartition::default();
     issue(&mut partition, &response(secret, Some("Mail.Read"), 3600), "Mail.Read", GrantType::RefreshToken, unix_now());
     Arc::new(partition)
 }
 
-fn secret_of(partition: &CachePartition) -> &str {
+pub(crate) fn secret_of(partition: &CachePartition) -> &str {
     partition.access_tokens.values().next().expect("one access token").secret.expose()
 }
 
@@ -476,4 +483,29 @@ pub(crate) async fn small_partitions_are_answered_without_a_load(new: impl NewCa
     assert_eq!(fast_path_agrees(&cache, "alice", "Suite.Never.Issued", EXPIRY_BUFFER_SECS).await, Answer::Miss);
     cache.remove_account(&key("alice")).await.unwrap();
     assert_eq!(fast_path_agrees(&cache, "alice", "Mail.Read", EXPIRY_BUFFER_SECS).await, Answer::Absent);
+}
+
+pub(crate) async fn the_shared_store_keeps_every_partition_until_it_expires(new: impl NewCache) {
+    let cache = new.cache(16, HOUR).await;
+    for i in 0..40 {
+        write(&cache, &format!("user-{i}"), "t", "Mail.Read").await;
+    }
+    assert_eq!(cache.account_count().await.unwrap(), 40, "beyond the L1's bound, kept in the shared store");
+    for i in 0..40 {
+        assert!(cache.contains_account(&key(&format!("user-{i}"))).await.unwrap(), "user-{i}");
+    }
+}
+
+/// Users the L1 holds (written or loaded here) are answered without a load; others, present in the shared
+/// store or not, are left to one, since the shared store may hold what the L1 does not.
+pub(crate) async fn the_l1_answers_what_it_holds_and_leaves_the_rest_to_a_load(new: impl NewCache) {
+    let cache = new.cache(10, HOUR).await;
+    assert_eq!(fast_path_agrees(&cache, "alice", "Mail.Read", EXPIRY_BUFFER_SECS).await, Answer::Unknown);
+    write(&cache, "alice", "mail", "openid Mail.Read").await;
+    assert_eq!(fast_path_agrees(&cache, "alice", "mail.read", EXPIRY_BUFFER_SECS).await, Answer::Hit);
+    assert_eq!(fast_path_agrees(&cache, "alice", "Mail.Send", EXPIRY_BUFFER_SECS).await, Answer::Miss);
+    let answers = fast_path_agrees_everywhere(&cache, "nobody").await;
+    assert!(answers.iter().all(|answer| *answer == Answer::Unknown), "{answers:?}");
+    cache.remove_account(&key("alice")).await.unwrap();
+    assert_eq!(fast_path_agrees(&cache, "alice", "Mail.Read", EXPIRY_BUFFER_SECS).await, Answer::Unknown);
 }

@@ -162,3 +162,99 @@ impl TokenStore for TieredTokenStore {
         self.shared.count(Kind::Tokens).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::num::NonZeroUsize;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::cache::store_suite::{CLIENT_ID, token_store_suite};
+    use crate::cache::token_cache::TokenCache;
+    use crate::clock::unix_now;
+    use crate::store::sqlite::tests::fresh_handles;
+
+    fn keys() -> Arc<StoreKeys> {
+        Arc::new(StoreKeys::new(&[[5; 32]], CLIENT_ID))
+    }
+
+    fn tiered(shared: Arc<dyn SharedStore>, max_users: NonZeroUsize) -> TieredTokenStore {
+        TieredTokenStore::new(MemoryTokenStore::new(max_users, CLIENT_ID), shared, keys())
+    }
+
+    fn cache(store: TieredTokenStore, lifetime: Duration) -> TokenCache {
+        TokenCache::with_store(Arc::new(store), lifetime)
+    }
+
+    token_store_suite!(
+        over_sqlite,
+        |max_users, lifetime| async move { cache(tiered(fresh_handles().await.0, max_users), lifetime) },
+        eviction = until_expiry,
+        fast_path = l1
+    );
+
+    fn partition(secret: &str) -> Arc<CachePartition> {
+        crate::cache::store_suite::partition_with(secret)
+    }
+
+    async fn hot(store: &TieredTokenStore, account: &HomeAccountId) -> HotLookup {
+        store.find_hot(account, None, unix_now(), 0).unwrap()
+    }
+
+    #[tokio::test]
+    async fn another_instances_write_reaches_this_l1() {
+        let (a, b) = fresh_handles().await;
+        let (here, there) = (tiered(a, NonZeroUsize::new(10).unwrap()), tiered(b, NonZeroUsize::new(10).unwrap()));
+        let alice = HomeAccountId::new("alice");
+        let Saved::Stored { version } = here.save(&alice, None, partition("one"), unix_now() + 3600).await.unwrap()
+        else {
+            panic!("stored")
+        };
+        assert!(matches!(hot(&there, &alice).await, HotLookup::Unknown), "not held there yet");
+        assert_eq!(there.load(&alice).await.unwrap().unwrap().version, version);
+        assert!(!matches!(hot(&there, &alice).await, HotLookup::Unknown), "held there after a load");
+        // A write here: the other instance forgets its copy (within the notice delay), and loads the new one.
+        here.save(&alice, Some(version), partition("two"), unix_now() + 3600).await.unwrap();
+        let started = std::time::Instant::now();
+        while !matches!(hot(&there, &alice).await, HotLookup::Unknown) {
+            assert!(started.elapsed() < Duration::from_secs(5), "the other instance heard of the write");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let loaded = there.load(&alice).await.unwrap().unwrap();
+        assert_eq!(crate::cache::store_suite::secret_of(&loaded.partition), "two");
+        // A removal there reaches here too.
+        there.remove(&alice).await.unwrap();
+        let started = std::time::Instant::now();
+        while !matches!(hot(&here, &alice).await, HotLookup::Unknown) {
+            assert!(started.elapsed() < Duration::from_secs(5), "this instance heard of the removal");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(here.load(&alice).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn stored_entries_are_sealed_and_a_tampered_one_reads_as_absent_until_rewritten() {
+        let (shared, _) = fresh_handles().await;
+        let store = tiered(Arc::clone(&shared), NonZeroUsize::new(10).unwrap());
+        let alice = HomeAccountId::new("alice");
+        store.save(&alice, None, partition("secret-token-value"), unix_now() + 3600).await.unwrap();
+        let key = keys().name(Kind::Tokens, b"alice");
+        let raw = shared.get(&key).await.unwrap().unwrap();
+        for plain in [&b"secret-token-value"[..], b"alice"] {
+            assert!(!raw.value.windows(plain.len()).any(|window| window == plain), "sealed");
+        }
+        // Tampered with (or sealed by another app's keys): absent to readers, logged, never a crash.
+        let mut tampered = raw.value.clone();
+        *tampered.last_mut().unwrap() ^= 1;
+        shared.put(&key, Expect::Any, &tampered, unix_now() + 3600).await.unwrap();
+        let fresh = tiered(Arc::clone(&shared), NonZeroUsize::new(10).unwrap());
+        assert!(fresh.load(&alice).await.unwrap().is_none());
+        // A writer that found it absent replaces it.
+        assert!(matches!(
+            fresh.save(&alice, None, partition("new"), unix_now() + 3600).await.unwrap(),
+            Saved::Stored { .. }
+        ));
+        let loaded = fresh.load(&alice).await.unwrap().unwrap();
+        assert_eq!(crate::cache::store_suite::secret_of(&loaded.partition), "new");
+    }
+}

@@ -24,7 +24,20 @@ pub enum ImportError {
 }
 
 /// How many times a read-modify-write is retried when other writers of the same user keep winning.
-const MAX_UPDATE_ATTEMPTS: usize = 32;
+const MAX_UPDATE_ATTEMPTS: u32 = 32;
+
+/// The pause after the `attempt`th lost compare-and-swap: none at first (in memory the winner is done
+/// already), then a random pause of up to 2^attempt ms (at most 256), so that writers of one user on a
+/// shared store, where each attempt is a round trip, stop colliding in step.
+async fn back_off(attempt: u32) {
+    if attempt < 3 {
+        tokio::task::yield_now().await;
+        return;
+    }
+    let ceiling = 1u64 << attempt.min(8);
+    let jitter = u64::from(u16::from_le_bytes(crate::random::random_bytes::<2>())) % ceiling;
+    tokio::time::sleep(std::time::Duration::from_millis(jitter + 1)).await;
+}
 
 /// The token cache of one app: every signed-in user's tokens, server-side.
 #[derive(Clone)]
@@ -105,7 +118,7 @@ impl TokenCache {
         create: bool,
         mut change: impl FnMut(&mut CachePartition) -> R,
     ) -> Result<Option<R>, StoreError> {
-        for _ in 0..MAX_UPDATE_ATTEMPTS {
+        for attempt in 0..MAX_UPDATE_ATTEMPTS {
             let (expected, mut partition) = match self.store.load(key).await? {
                 Some(stored) => (Some(stored.version), Arc::unwrap_or_clone(stored.partition)),
                 None if create => (None, CachePartition::default()),
@@ -115,7 +128,7 @@ impl TokenCache {
             let expires_at = partition.keep_until(unix_now(), self.partition_lifetime.as_secs());
             match self.store.save(key, expected, Arc::new(partition), expires_at).await? {
                 Saved::Stored { .. } => return Ok(Some(result)),
-                Saved::Conflict => tokio::task::yield_now().await,
+                Saved::Conflict => back_off(attempt).await,
             }
         }
         Err(StoreError::Contention)

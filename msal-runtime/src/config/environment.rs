@@ -174,7 +174,7 @@ mod tests {
             ("MSAL_COOKIE_KEY", "not base64!", "MSAL_COOKIE_KEY is not valid base64"),
             ("MSAL_COOKIE_KEY", "c2hvcnQ=", "MSAL_COOKIE_KEY must decode to 64 bytes, found 5"),
             ("MSAL_TOKEN_CACHE", "redis://127.0.0.1:6379", "MSAL_STORE_KEYS is required with a Redis store"),
-            ("MSAL_TOKEN_CACHE", "redis://:pw@", "MSAL_TOKEN_CACHE: a Redis URL needs a host"),
+            ("MSAL_TOKEN_CACHE", "redis://:pw@", "MSAL_TOKEN_CACHE: not a valid Redis URL"),
             ("MSAL_TOKEN_CACHE", "postgres://db/msal", "MSAL_TOKEN_CACHE: an unknown kind of store URL"),
             ("MSAL_TOKEN_CACHE", "/var/lib/app/", "MSAL_TOKEN_CACHE: a directory, not a file path"),
             ("MSAL_STORE_KEYS", "c2hvcnQ=", "MSAL_STORE_KEYS: key 1 is not base64 of 32 bytes"),

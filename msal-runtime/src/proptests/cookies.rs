@@ -195,16 +195,17 @@ proptest! {
         let key = Key::generate();
         let store = SessionStore::new(NonZeroUsize::new(4).unwrap(), Duration::from_secs(600), Duration::from_secs(600));
         let sessions = Sessions::new(store, Cookies::new(key.clone(), true, false));
-        let id = sessions.begin(identity("alice"), None);
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let id = runtime.block_on(sessions.begin(identity("alice"), None)).unwrap();
         let (name, sealed) = sealed_pair(&sessions.cookie(&id));
         let Some(headers) = spelling.request(&name, &sealed) else { return Ok(()) };
         // The browser's own request came first, and its cookie is remembered.
         let browser = request(&[(name.clone(), sealed.clone())]);
-        prop_assert!(sessions.record(&browser).is_some());
+        prop_assert!(runtime.block_on(sessions.record(&browser)).is_some());
         let opened = read_by_the_cookie_crate(&key, &headers, &name);
         let expected = opened.map(|opened| opened == id.as_cookie_value());
         for _ in 0..3 {
-            let found = sessions.record(&headers).map(|record| record.account.home_account_id.as_str() == "alice");
+            let found = runtime.block_on(sessions.record(&headers)).map(|record| record.account.home_account_id.as_str() == "alice");
             prop_assert_eq!(found, expected);
         }
     }

@@ -191,7 +191,7 @@ mod tests {
 
     /// `record` as `current` finds it: the session of the first session cookie that opens.
     async fn same_as_current(sessions: &Sessions, headers: &HeaderMap) -> Option<String> {
-        let record = sessions.record(headers).await.map(|record| record.account.home_account_id.as_str().to_owned().await);
+        let record = sessions.record(headers).await.map(|record| record.account.home_account_id.as_str().to_owned());
         let current =
             sessions.current(headers).await.map(|(_, record)| record.account.home_account_id.as_str().to_owned());
         assert_eq!(record, current);

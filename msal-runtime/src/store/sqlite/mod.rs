@@ -15,7 +15,7 @@ mod entries;
 mod notices;
 mod open;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use std::fmt;
 use std::path::Path;

@@ -70,11 +70,14 @@ async fn handle_on(folder: &Arc<TempFolder>) -> Arc<dyn SharedStore> {
     Arc::new(TestHandle { store, _folder: Arc::clone(folder) })
 }
 
-crate::store::suite::shared_store_suite!(sqlite_store, || async {
-    // Two handles on one file, as two processes of an app would open it.
+/// Two handles on one fresh file, as two processes of an app would open it; the file goes with the last
+/// handle. For the suites of the tiers above, which run on real stores.
+pub(crate) async fn fresh_handles() -> (Arc<dyn SharedStore>, Arc<dyn SharedStore>) {
     let folder = Arc::new(TempFolder::new());
     (handle_on(&folder).await, handle_on(&folder).await)
-});
+}
+
+crate::store::suite::shared_store_suite!(sqlite_store, fresh_handles);
 
 fn key(kind: Kind, name: u8) -> StoreKey {
     StoreKey { kind, name: [name; 32] }
