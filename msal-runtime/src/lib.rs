@@ -40,9 +40,9 @@ mod provider;
 mod random;
 mod scope;
 mod secret;
-mod store;
 mod session;
 mod sign_in;
+mod store;
 mod web;
 mod web_api;
 

@@ -8,6 +8,9 @@
 //!
 //! docs/ARCHITECTURE.md ("Stores") says what the L1 may serve and how another instance's write reaches it.
 
+// Only the stores' own tests use them until the tiers are wired to them; then this expectation fails, and goes.
+#![cfg_attr(not(test), expect(dead_code, reason = "the tiers are not wired to the shared store yet"))]
+
 pub(crate) mod error;
 pub(crate) mod sealing;
 pub(crate) mod shared;

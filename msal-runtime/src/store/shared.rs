@@ -135,8 +135,7 @@ pub(crate) trait SharedStore: Send + Sync + fmt::Debug {
     async fn get(&self, key: &StoreKey) -> Result<Option<Versioned>, StoreError>;
 
     /// Writes `value` under `key` until `expires_at` if the entry is as `expect`ed.
-    async fn put(&self, key: &StoreKey, expect: Expect, value: &[u8], expires_at: u64)
-    -> Result<Written, StoreError>;
+    async fn put(&self, key: &StoreKey, expect: Expect, value: &[u8], expires_at: u64) -> Result<Written, StoreError>;
 
     /// Deletes the entry under `key` if it is as `expect`ed (`Done { version: 0 }`); deleting an absent
     /// entry with `Expect::Any` or `Expect::Absent` is done, not a conflict.

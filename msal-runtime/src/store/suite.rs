@@ -40,20 +40,19 @@ macro_rules! shared_store_suite {
                 the_other_handle_sees_every_write,
                 notices_reach_the_other_handle_in_order,
             );
-            $crate::store::suite::shared_store_suite!(@test concurrent_writers_lose_no_update, multi_thread);
+            $crate::store::suite::shared_store_suite!(@test concurrent_writers_lose_no_update, "multi_thread");
         }
     };
     (@tests $($rule:ident),+ $(,)?) => {
-        $($crate::store::suite::shared_store_suite!(@test $rule, current_thread);)+
+        $($crate::store::suite::shared_store_suite!(@test $rule, "current_thread");)+
     };
-    (@test $rule:ident, $flavor:ident) => {
-        #[tokio::test(flavor = $crate::store::suite::shared_store_suite!(@flavor $flavor))]
+    // The flavor is a literal token: `#[tokio::test]` reads its arguments before any macro inside them expands.
+    (@test $rule:ident, $flavor:tt) => {
+        #[tokio::test(flavor = $flavor)]
         async fn $rule() {
             $crate::store::suite::$rule(handles().await).await;
         }
     };
-    (@flavor current_thread) => { "current_thread" };
-    (@flavor multi_thread) => { "multi_thread" };
 }
 pub(crate) use shared_store_suite;
 
