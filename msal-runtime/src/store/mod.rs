@@ -12,6 +12,7 @@
 #![cfg_attr(not(test), expect(dead_code, reason = "the tiers are not wired to the shared store yet"))]
 
 pub(crate) mod error;
+pub(crate) mod redis;
 pub(crate) mod sealing;
 pub(crate) mod shared;
 #[cfg(test)]
