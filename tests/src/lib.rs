@@ -1,5 +1,6 @@
 //! Harness of the end-to-end tests: a real identity provider (node-oidc-provider), the example app on a free
-//! loopback port, and a cookie-keeping HTTP client that goes through the provider's pages like a user.
+//! loopback port, a cookie-keeping HTTP client that goes through the provider's pages like a user, and a
+//! `redis-server` of a test's own.
 
 pub mod app;
 pub mod browser;
@@ -7,6 +8,7 @@ pub mod cluster;
 pub mod fixtures;
 pub mod idp;
 pub mod memory;
+pub mod redis;
 pub mod tokens;
 
 pub use app::{AppListener, MAIL_API_AUDIENCE, TestApp};

@@ -11,6 +11,7 @@
 pub(crate) mod changes;
 pub(crate) mod error;
 pub(crate) mod open;
+pub(crate) mod redis;
 pub(crate) mod sealing;
 pub(crate) mod shared;
 pub(crate) mod sqlite;
