@@ -11,9 +11,9 @@ use jsonwebtoken::Algorithm;
 
 use crate::acquire::access_token::AccessToken;
 use crate::acquire::error::AcquireError;
+use crate::acquire::lease::RefreshLeases;
 use crate::acquire::refresh::Refresher;
 use crate::acquire::silent::Acquisition;
-use crate::acquire::lease::RefreshLeases;
 use crate::cache::memory::MemoryTokenStore;
 use crate::cache::store::{StoreError, TokenStore};
 use crate::cache::tiered::TieredTokenStore;
@@ -199,8 +199,7 @@ impl Msal {
             leases,
         );
         let acquisition = Acquisition::new(config.client_id.clone(), cache.clone(), Arc::new(refresher));
-        let sign_in =
-            SignInFlow::new(
+        let sign_in = SignInFlow::new(
             &config,
             provider,
             Arc::clone(&sessions),

@@ -69,7 +69,12 @@ impl Cluster {
         let backends = Arc::new(RwLock::new(Vec::new()));
         let proxy = Proxy { backends: Arc::clone(&backends), next: AtomicUsize::new(0), client: client() };
         let router = axum::Router::new().fallback(forward).with_state(Arc::new(proxy));
-        tokio::spawn(example_server::serve(public.into_listener(), router, Timeouts::default(), std::future::pending()));
+        tokio::spawn(example_server::serve(
+            public.into_listener(),
+            router,
+            Timeouts::default(),
+            std::future::pending(),
+        ));
 
         let mut cluster =
             Cluster { origin, idp, instances: Vec::new(), mail_api, backends, config: Arc::new(configure) };

@@ -12,8 +12,8 @@ pub mod redis;
 pub mod tokens;
 
 pub use app::{AppListener, MAIL_API_AUDIENCE, TestApp};
-pub use cluster::{Cluster, Instance};
 pub use browser::{AuthorizationResponse, Browser, form_fields, location, query_param, set_cookies, stored_cookies};
+pub use cluster::{Cluster, Instance};
 pub use example_server::Timeouts;
 pub use fixtures::app_reading_mail;
 pub use idp::{Fault, IdpSettings, TestIdp};

@@ -17,6 +17,14 @@ const READY_WITHIN: Duration = Duration::from_secs(10);
 pub struct RedisServer {
     port: u16,
     child: Option<Child>,
+    /// Where [`snapshot`](Self::snapshot) writes (removed when dropped).
+    dir: std::path::PathBuf,
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 impl RedisServer {
@@ -26,7 +34,10 @@ impl RedisServer {
         // The port is free when read but not reserved: another process may take it before Redis binds it, so a
         // server that exits at start-up is tried again on another port.
         for _ in 0..5 {
-            let mut server = RedisServer { port: free_port(), child: None };
+            let port = free_port();
+            let dir = std::env::temp_dir().join(format!("msal-redis-{}-{port}", std::process::id()));
+            std::fs::create_dir_all(&dir).expect("a folder for the snapshot");
+            let mut server = RedisServer { port, child: None, dir };
             match server.launch().await {
                 Ok(()) => return server,
                 Err(problem) => problems.push(problem),
@@ -43,6 +54,17 @@ impl RedisServer {
     /// Its port.
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// Everything the server holds, as its snapshot file (uncompressed, so that what is stored can be looked
+    /// for in it byte for byte).
+    pub async fn snapshot(&self) -> Vec<u8> {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).await.expect("connects");
+        stream.write_all(b"SAVE\r\n").await.unwrap();
+        let mut answer = [0u8; 5];
+        stream.read_exact(&mut answer).await.unwrap();
+        assert_eq!(&answer, b"+OK\r\n", "SAVE");
+        std::fs::read(self.dir.join("dump.rdb")).expect("the snapshot")
     }
 
     /// Kills the server (as a crash would: connections drop, nothing is saved).
@@ -86,7 +108,9 @@ impl RedisServer {
         let port = self.port.to_string();
         let mut child = Command::new("redis-server")
             .args(["--port", &port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .args(["--loglevel", "warning"])
+            .args(["--loglevel", "warning", "--rdbcompression", "no", "--dbfilename", "dump.rdb"])
+            .arg("--dir")
+            .arg(&self.dir)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -7,7 +7,7 @@ pub(crate) mod packed;
 pub(crate) mod partition;
 pub(crate) mod schema;
 pub(crate) mod store;
-pub(crate) mod tiered;
 #[cfg(test)]
 mod store_suite;
+pub(crate) mod tiered;
 pub(crate) mod token_cache;

@@ -193,6 +193,15 @@ mod tests {
         fast_path = l1
     );
 
+    token_store_suite!(
+        over_redis,
+        |max_users, lifetime| async move {
+            cache(tiered(crate::store::redis::tests::fresh_handles().await.0, max_users), lifetime)
+        },
+        eviction = until_expiry,
+        fast_path = l1
+    );
+
     fn partition(secret: &str) -> Arc<CachePartition> {
         crate::cache::store_suite::partition_with(secret)
     }

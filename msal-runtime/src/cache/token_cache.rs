@@ -1,11 +1,9 @@
 //! [`TokenCache`]: every signed-in user's tokens, one partition per user, read and written through a store.
 
-use std::num::NonZeroUsize;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cache::hot::{HotLookup, ScopeIds};
-use crate::cache::memory::MemoryTokenStore;
 use crate::cache::schema::CachePartition;
 use crate::cache::store::{Saved, StoreError, Stored, TokenStore};
 use crate::clock::unix_now;
@@ -57,8 +55,12 @@ impl std::fmt::Debug for TokenCache {
 
 impl TokenCache {
     /// An in-memory cache of `client_id`'s tokens for at most `max_users` users.
-    pub(crate) fn in_memory(max_users: NonZeroUsize, partition_lifetime: Duration, client_id: &str) -> Self {
-        Self::with_store(Arc::new(MemoryTokenStore::new(max_users, client_id)), partition_lifetime)
+    #[cfg(test)]
+    pub(crate) fn in_memory(max_users: std::num::NonZeroUsize, partition_lifetime: Duration, client_id: &str) -> Self {
+        Self::with_store(
+            Arc::new(crate::cache::memory::MemoryTokenStore::new(max_users, client_id)),
+            partition_lifetime,
+        )
     }
 
     /// A cache whose partitions live in `store` (built for the app's client id).

@@ -1,8 +1,8 @@
 //! [`MsalConfigBuilder`]: configuration in code, each method documenting its default, and the validation that
 //! every configuration goes through once, at start-up.
 
-use std::path::PathBuf;
 use std::num::NonZeroUsize;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use base64::Engine;
@@ -467,7 +467,8 @@ fn token_cache_setting(setting: &'static str, value: Option<&str>) -> Result<Tok
         return Ok(TokenCacheSetting::Memory);
     }
     if value.starts_with("redis://") || value.starts_with("rediss://") {
-        let url = Url::parse(value).map_err(|_| ConfigError::TokenCache { setting, reason: "not a valid Redis URL" })?;
+        let url =
+            Url::parse(value).map_err(|_| ConfigError::TokenCache { setting, reason: "not a valid Redis URL" })?;
         if url.host_str().is_none_or(str::is_empty) {
             return Err(ConfigError::TokenCache { setting, reason: "a Redis URL needs a host" });
         }

@@ -45,7 +45,13 @@ impl fmt::Debug for TokenCacheSetting {
             TokenCacheSetting::Embedded(path) => f.debug_tuple("Embedded").field(path).finish(),
             // The URL may hold a password.
             TokenCacheSetting::Redis(url) => match url::Url::parse(url) {
-                Ok(url) => write!(f, "Redis({}://{}:{})", url.scheme(), url.host_str().unwrap_or(""), url.port().unwrap_or(6379)),
+                Ok(url) => write!(
+                    f,
+                    "Redis({}://{}:{})",
+                    url.scheme(),
+                    url.host_str().unwrap_or(""),
+                    url.port().unwrap_or(6379)
+                ),
                 Err(_) => f.write_str("Redis(..)"),
             },
         }

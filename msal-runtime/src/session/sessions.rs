@@ -44,7 +44,7 @@ impl Sessions {
         let id = self.cookie_id(headers)?;
         let record = match self.store.load(&id) {
             Some(record) => record,
-            None => self.from_shared(id.store_key()).await?,
+            None => self.shared_record(id.store_key()).await?,
         };
         Some((id, record))
     }
@@ -66,7 +66,7 @@ impl Sessions {
             match opened {
                 Some((_, Some(record))) => return self.touched(record).await,
                 Some((key, None)) => {
-                    let record = self.from_shared(key).await;
+                    let record = self.shared_record(key).await;
                     if record.is_some() {
                         self.store.remember(key, sent);
                     }
@@ -79,7 +79,7 @@ impl Sessions {
     }
 
     /// The session under `key` from the shared store, kept in the L1; `None` without a shared store.
-    async fn from_shared(&self, key: [u8; 32]) -> Option<Arc<SessionRecord>> {
+    async fn shared_record(&self, key: [u8; 32]) -> Option<Arc<SessionRecord>> {
         let shared = self.shared.as_ref()?;
         match shared.fetch(&key).await {
             Ok(record) => Some(self.store.adopt(Arc::new(record?))),
@@ -103,7 +103,7 @@ impl Sessions {
             Ok(Touched::Replaced(fresher)) => {
                 let seen = record.last_seen.load(Ordering::Relaxed);
                 fresher.last_seen.fetch_max(seen, Ordering::Relaxed);
-                Some(self.store.adopt(Arc::new(fresher)))
+                Some(self.store.adopt(Arc::from(fresher)))
             }
             Ok(Touched::Ended) => {
                 self.store.forget(&record.key);

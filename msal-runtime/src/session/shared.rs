@@ -140,7 +140,7 @@ impl SharedSessions {
                 Ok(Touched::Live)
             }
             Written::Conflict => match self.fetch(&record.key).await? {
-                Some(fresher) => Ok(Touched::Replaced(fresher)),
+                Some(fresher) => Ok(Touched::Replaced(Box::new(fresher))),
                 None => Ok(Touched::Ended),
             },
         }
@@ -159,7 +159,7 @@ impl SharedSessions {
 pub(crate) enum Touched {
     Live,
     /// Another instance wrote it since: its copy.
-    Replaced(SessionRecord),
+    Replaced(Box<SessionRecord>),
     /// Ended on another instance.
     Ended,
 }

@@ -278,6 +278,7 @@ impl SessionStore {
         Some(record)
     }
 
+    #[cfg(test)]
     pub(crate) fn remove(&self, id: &SessionId) -> Option<Arc<SessionRecord>> {
         self.records.write().remove(&id.store_key())
     }

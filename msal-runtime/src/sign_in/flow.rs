@@ -14,7 +14,6 @@ use crate::config::settings::MsalConfig;
 use crate::provider::trust::Provider;
 use crate::scope::set::ScopeSet;
 use crate::session::sessions::Sessions;
-use crate::store::Shared;
 use crate::sign_in::callback::{Callback, callback_get, callback_post};
 use crate::sign_in::once::{Bounds, RedeemOnce};
 use crate::sign_in::once_shared::SharedRedemptions;
@@ -23,6 +22,7 @@ use crate::sign_in::redeem::Redemption;
 use crate::sign_in::sign_out::{SignOut, sign_out};
 use crate::sign_in::start::{SignInStart, sign_in};
 use crate::sign_in::transaction::Transactions;
+use crate::store::Shared;
 use crate::web::cookies::Cookies;
 
 /// Redemptions at the same moment: each is a request to the provider, and their number is what the provider
@@ -65,7 +65,8 @@ impl SignInFlow {
         let sign_out =
             SignOut::new(config, provider.end_session_endpoint().cloned(), Arc::clone(&sessions), cache.clone());
         let redemption = Redemption::new(config, provider, cache, Arc::clone(&sessions));
-        let callback = Callback::new(transactions, Arc::clone(&once), Arc::new(redemption), sessions, shared_redemptions);
+        let callback =
+            Callback::new(transactions, Arc::clone(&once), Arc::new(redemption), sessions, shared_redemptions);
         Self {
             start: Arc::new(start),
             callback: Arc::new(callback),

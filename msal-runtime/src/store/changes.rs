@@ -1,14 +1,17 @@
 //! How one instance's writes reach the others' L1: after a write, the tier announces what changed (a sealed
 //! notice through the shared store); every other instance's listener forgets its copy, so its next read goes
-//! to the shared store. When notices may have been lost, listeners forget everything.
+//! to the shared store. When notices may have been lost, listeners forget everything, but only once the store
+//! answers again: while it is down, what the L1 holds is all there is, and serving it is the point of an L1
+//! (an outage must not sign everyone out); as soon as the store is back, copies that may have missed a change
+//! go, and the next read of each fetches the current one.
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::random::random_bytes;
 use crate::store::sealing::StoreKeys;
-use crate::store::shared::{Kind, MAX_NOTICE_BYTES, Notice, SharedStore};
+use crate::store::shared::{Kind, MAX_NOTICE_BYTES, Notice, SharedStore, StoreKey};
 
 /// What a listener hears.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,10 +56,12 @@ impl Changes {
         }
     }
 
-    /// Calls `heard` with every other instance's change, and with [`Heard::Lost`], until it returns `false`.
+    /// Calls `heard` with every other instance's change, and with [`Heard::Lost`] once the store answers
+    /// after notices may have been lost, until it returns `false`.
     pub(crate) fn listen(&self, mut heard: impl FnMut(Heard) -> bool + Send + 'static) {
         let mut notices = self.store.subscribe();
         let (keys, instance) = (Arc::clone(&self.keys), self.instance);
+        let store = Arc::downgrade(&self.store);
         tokio::spawn(async move {
             loop {
                 let event = match notices.recv().await {
@@ -64,7 +69,12 @@ impl Changes {
                         Some(event) => event,
                         None => continue,
                     },
-                    Ok(Notice::Lost) | Err(RecvError::Lagged(_)) => Heard::Lost,
+                    Ok(Notice::Lost) | Err(RecvError::Lagged(_)) => {
+                        if !answers_again(&store).await {
+                            return;
+                        }
+                        Heard::Lost
+                    }
                     Err(RecvError::Closed) => return,
                 };
                 if !heard(event) {
@@ -74,6 +84,22 @@ impl Changes {
         });
     }
 }
+
+/// Waits until the store answers a read; `false` when the store is gone (the app is shutting down).
+async fn answers_again(store: &Weak<dyn SharedStore>) -> bool {
+    let probe = StoreKey { kind: Kind::Tokens, name: [0; 32] };
+    loop {
+        let Some(store) = store.upgrade() else { return false };
+        if store.get(&probe).await.is_ok() {
+            return true;
+        }
+        drop(store);
+        tokio::time::sleep(PROBE_EVERY).await;
+    }
+}
+
+/// How often a listener that lost notices checks whether the store is back.
+const PROBE_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// Another instance's notice; `None` for this instance's own, and for one that does not open (another app's
 /// key, or forged: logged).

@@ -47,7 +47,8 @@ pub(crate) async fn open(config: &MsalConfig) -> Result<Opened, StoreError> {
             let store: Arc<dyn SharedStore> = Arc::new(SqliteStore::open(path, options).await?);
             let (store_keys, cookie_key) = if config.store_keys.0.is_empty() || config.cookie_key.is_none() {
                 let kept = kept_keys(&key_file(path)).await?;
-                let ring = if config.store_keys.0.is_empty() { vec![kept.store_key] } else { config.store_keys.0.clone() };
+                let ring =
+                    if config.store_keys.0.is_empty() { vec![kept.store_key] } else { config.store_keys.0.clone() };
                 (ring, Some(cookie::Key::from(&kept.cookie_key)))
             } else {
                 (config.store_keys.0.clone(), None)
@@ -65,10 +66,16 @@ fn key_file(database: &Path) -> PathBuf {
     database.with_file_name(name)
 }
 
-/// Keys kept beside the embedded store.
+/// Keys kept beside the embedded store. `Debug` shows no key.
 struct KeptKeys {
     store_key: [u8; STORE_KEY_LEN],
     cookie_key: [u8; COOKIE_KEY_LEN],
+}
+
+impl std::fmt::Debug for KeptKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KeptKeys(..)")
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -80,9 +87,7 @@ struct KeyFile {
 /// The keys in `path`, created if absent.
 async fn kept_keys(path: &Path) -> Result<KeptKeys, StoreError> {
     let path = path.to_owned();
-    tokio::task::spawn_blocking(move || read_or_create(&path))
-        .await
-        .map_err(StoreError::unavailable)?
+    tokio::task::spawn_blocking(move || read_or_create(&path)).await.map_err(StoreError::unavailable)?
 }
 
 fn read_or_create(path: &Path) -> Result<KeptKeys, StoreError> {
@@ -102,7 +107,9 @@ fn read_or_create(path: &Path) -> Result<KeptKeys, StoreError> {
         let linked = std::fs::hard_link(&temporary, path);
         let _ = std::fs::remove_file(&temporary);
         match linked {
-            Ok(()) => tracing::info!(path = ?path, "generated the store and cookie keys; back this file up with the store"),
+            Ok(()) => {
+                tracing::info!(path = ?path, "generated the store and cookie keys; back this file up with the store")
+            }
             Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {}
             Err(error) => return Err(unavailable("cannot create the key file", error)),
         }

@@ -41,7 +41,7 @@ mod notices;
 #[cfg(test)]
 mod test_server;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use std::collections::HashSet;
 use std::fmt;

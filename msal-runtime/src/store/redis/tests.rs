@@ -34,14 +34,17 @@ fn keep_for_this_test(server: RedisServer) {
     });
 }
 
-crate::store::suite::shared_store_suite!(redis_store, || async {
+/// Two stores on a fresh server of the test's own (under a fresh prefix): for the tiers' suites too.
+pub(crate) async fn fresh_handles() -> (Arc<dyn SharedStore>, Arc<dyn SharedStore>) {
     let server = RedisServer::start().await;
     let prefix = fresh_prefix();
     let a = RedisStore::connect(&server.url(), options(&prefix, Duration::from_secs(2))).await.unwrap();
     let b = RedisStore::connect(&server.url(), options(&prefix, Duration::from_secs(2))).await.unwrap();
     keep_for_this_test(server);
     (Arc::new(a) as Arc<dyn SharedStore>, Arc::new(b) as Arc<dyn SharedStore>)
-});
+}
+
+crate::store::suite::shared_store_suite!(redis_store, fresh_handles);
 
 fn later() -> u64 {
     unix_now() + 3600

@@ -122,6 +122,7 @@ impl SqliteStore {
 
     /// Deletes the expired entries and the old notices now (the poller does it every
     /// [`SqliteOptions::purge_every`]); how many entries went.
+    #[cfg(test)]
     pub(crate) async fn purge_expired(&self) -> Result<usize, StoreError> {
         Ok(self.connection.run(notices::purge).await?)
     }
