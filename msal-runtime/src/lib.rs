@@ -43,6 +43,7 @@ mod secret;
 mod session;
 mod sign_in;
 mod store;
+pub mod telemetry;
 mod web;
 mod web_api;
 

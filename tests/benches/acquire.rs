@@ -13,8 +13,9 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use futures::FutureExt;
 use futures::future::join_all;
 use msal_runtime::{HomeAccountId, ScopeSet};
+use msal_tests::bench_cache::{msal_cache, secret};
 use msal_tests::{Browser, IdpSettings, TestApp, app_reading_mail, cache_entries};
-use serde_json::{Map, json};
+use serde_json::json;
 use tokio::runtime::Runtime;
 
 /// Cached users of the cache-hit benchmarks: 1, 10,000 and 1,000,000 (`BENCH_USERS=n,m` overrides); under
@@ -28,46 +29,6 @@ fn user_counts() -> Vec<usize> {
 
 fn runtime() -> Runtime {
     tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
-}
-
-/// The access token of `user`: 1 KiB, unique to the user.
-fn secret(user: usize) -> String {
-    let mut secret = format!("at.{user}.");
-    secret.extend(std::iter::repeat_n('x', 1024 - secret.len()));
-    secret
-}
-
-/// An MSAL cache with `count` users, each with a 1 KiB access token for Mail.Read valid for a day.
-fn msal_cache(first: usize, count: usize, client_id: &str) -> String {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
-    let (mut access, mut refresh, mut accounts) = (Map::new(), Map::new(), Map::new());
-    for user in first..first + count {
-        let home = format!("user{user}.bench");
-        access.insert(
-            format!("{home}-at"),
-            json!({
-                "credential_type": "AccessToken", "secret": secret(user), "home_account_id": home,
-                "environment": "127.0.0.1", "client_id": client_id, "realm": "bench", "target": "Mail.Read",
-                "cached_at": now.to_string(), "expires_on": (now + 86_400).to_string(),
-                "extended_expires_on": (now + 86_400).to_string(), "token_type": "Bearer"
-            }),
-        );
-        refresh.insert(
-            format!("{home}-rt"),
-            json!({
-                "credential_type": "RefreshToken", "secret": "refresh", "home_account_id": home,
-                "environment": "127.0.0.1", "client_id": client_id
-            }),
-        );
-        accounts.insert(
-            format!("{home}-account"),
-            json!({
-                "home_account_id": home, "environment": "127.0.0.1", "realm": "bench",
-                "local_account_id": format!("user{user}"), "username": "", "authority_type": "Generic"
-            }),
-        );
-    }
-    json!({ "AccessToken": access, "RefreshToken": refresh, "Account": accounts }).to_string()
 }
 
 /// A cache hit among 1, 10,000 and 1,000,000 users, each next to the physical floor of the same run: a plain

@@ -2,11 +2,14 @@
 //! no authentication, in one run:
 //!
 //! - **in-process** (criterion, one request through the router with `oneshot`): the handler bare, annotated,
-//!   and written by hand with `AccessTokenFor`; the added µs are annotated − bare, from criterion's medians;
+//!   and written by hand with `AccessTokenFor`, and annotated in an app whose store is Redis (`/redis/…`,
+//!   its own session and token in the L1 in front of Redis); the added µs are annotated − bare, from
+//!   criterion's medians;
 //! - **over loopback HTTP**: the same router served by hyper on 127.0.0.1, a load generator in this file
 //!   ([`CONNECTIONS`] keep-alive connections, each sending its requests back to back), [`PAIRS`] pairs of short
 //!   rounds, one of each handler, so that both see the same machine load; req/s of each round, the medians, and
-//!   the median of the pairs' ratios.
+//!   the median of the pairs' ratios; then the same for the annotated handler with the memory store against
+//!   the annotated handler with Redis behind it.
 //!
 //! `cargo bench -p msal-tests --bench handler` (figures in the README); a criterion filter picks benchmarks
 //! (`-- in_process`, `-- loopback`). Under `cargo test --benches` (no `--bench` argument) each benchmark runs
@@ -23,7 +26,8 @@ use axum::routing::get;
 use criterion::Criterion;
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
-use msal_runtime::{AccessToken, AccessTokenFor, RequiredScopes, requires_scopes};
+use msal_runtime::{AccessToken, AccessTokenFor, MsalConfigBuilder, RequiredScopes, requires_scopes};
+use msal_tests::redis::RedisServer;
 use msal_tests::{Browser, TestApp};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -115,32 +119,57 @@ impl Args {
 fn main() {
     let args = Args::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let (app, cookie) = runtime.block_on(async {
-        let app = TestApp::start_with(|config| config.initial_scopes(["Mail.Read"])).await;
-        let browser = Browser::new();
-        app.sign_in(&browser, "/", "alice").await;
-        let cookie = browser.cookie_header(&app.origin).expect("a session cookie");
-        (app, cookie)
-    });
+    let (app, cookie) = runtime.block_on(signed_in(|config| config));
+    let redis = runtime.block_on(RedisServer::start());
+    let url = redis.url();
+    let (redis_app, redis_cookie) =
+        runtime.block_on(signed_in(move |config| config.token_cache(url).store_keys([[3; 32]]).cookie_key([4; 64])));
+    let with_redis = Router::new().route("/annotated", get(annotated)).with_state(redis_app.msal.clone());
     let router: Router = Router::new()
         .route("/bare", get(bare))
         .route("/annotated", get(annotated))
         .route("/by-hand", get(by_hand))
-        .with_state(app.msal.clone());
+        .with_state(app.msal.clone())
+        .nest("/redis", with_redis);
+    let cookies = Cookies { memory: cookie, redis: redis_cookie };
 
     // Criterion's default place, named so that its estimates can be read back below.
     let output = criterion_directory();
     let mut criterion = Criterion::default().output_directory(&output).configure_from_args();
     let started = SystemTime::now();
-    in_process(&mut criterion, &runtime, &router, &cookie);
+    in_process(&mut criterion, &runtime, &router, &cookies);
     if args.measure && !args.profiling {
         report_added(&output, started);
     }
     if args.selects("loopback") && !args.profiling {
-        runtime.block_on(loopback(&router, &cookie, args.measure));
+        runtime.block_on(loopback(&router, &cookies, args.measure));
     }
     criterion.final_summary();
-    assert_eq!(runtime.block_on(app.idp.grants("refresh_token")), 0, "every request was a cache hit");
+    for app in [&app, &redis_app] {
+        assert_eq!(runtime.block_on(app.idp.grants("refresh_token")), 0, "every request was a cache hit");
+    }
+}
+
+/// Each app's signed-in session (the two apps have a provider each; their cookies share a name and host, so
+/// each request carries its own app's).
+struct Cookies {
+    memory: String,
+    redis: String,
+}
+
+impl Cookies {
+    fn of(&self, path: &str) -> &str {
+        if path.starts_with("/redis/") { &self.redis } else { &self.memory }
+    }
+}
+
+/// An app reading mail, configured by `configure`, with alice signed in; her cookie header.
+async fn signed_in(configure: impl FnOnce(MsalConfigBuilder) -> MsalConfigBuilder) -> (TestApp, String) {
+    let app = TestApp::start_with(|config| configure(config.initial_scopes(["Mail.Read"]))).await;
+    let browser = Browser::new();
+    app.sign_in(&browser, "/", "alice").await;
+    let cookie = browser.cookie_header(&app.origin).expect("a session cookie");
+    (app, cookie)
 }
 
 /// Where criterion writes by default when cargo runs the benchmark: `criterion` in the target directory.
@@ -153,11 +182,11 @@ fn criterion_directory() -> PathBuf {
     exe.ancestors().nth(3).map_or_else(std::env::temp_dir, Path::to_path_buf).join("criterion")
 }
 
-fn in_process(criterion: &mut Criterion, runtime: &Runtime, router: &Router, cookie: &str) {
-    let cookie = HeaderValue::from_str(cookie).unwrap();
+fn in_process(criterion: &mut Criterion, runtime: &Runtime, router: &Router, cookies: &Cookies) {
     let mut group = criterion.benchmark_group("in_process");
-    for path in ["/bare", "/annotated", "/by-hand"] {
-        group.bench_function(path.trim_start_matches('/'), |b| {
+    for path in ["/bare", "/annotated", "/by-hand", "/redis/annotated"] {
+        let cookie = HeaderValue::from_str(cookies.of(path)).unwrap();
+        group.bench_function(path.trim_start_matches('/').replace('/', "-"), |b| {
             b.to_async(runtime).iter(|| {
                 let request = Request::get(path).header(COOKIE, cookie.clone()).body(Body::empty()).unwrap();
                 let router = router.clone();
@@ -193,18 +222,19 @@ fn report_added(output: &Path, started: SystemTime) {
 }
 
 /// Pairs of bare and annotated rounds over loopback HTTP; in the smoke check, one short round each.
-async fn loopback(router: &Router, cookie: &str, measure: bool) {
+async fn loopback(router: &Router, cookies: &Cookies, measure: bool) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let server = tokio::spawn(serve(listener, router.clone()));
     let request = |path: &str| -> Arc<[u8]> {
+        let cookie = cookies.of(path);
         format!("GET {path} HTTP/1.1\r\nhost: {address}\r\ncookie: {cookie}\r\n\r\n").into_bytes().into()
     };
-    let (bare, annotated) = (request("/bare"), request("/annotated"));
+    let (bare, annotated, redis) = (request("/bare"), request("/annotated"), request("/redis/annotated"));
 
     if !measure {
         let load = Load { time: Duration::from_secs(30), max_requests: SMOKE_REQUESTS_PER_CONNECTION };
-        for (name, request) in [("bare", &bare), ("annotated", &annotated)] {
+        for (name, request) in [("bare", &bare), ("annotated", &annotated), ("annotated with Redis", &redis)] {
             let round = round(address, request, load).await;
             assert_eq!(round.requests, CONNECTIONS as u64 * SMOKE_REQUESTS_PER_CONNECTION);
             println!("loopback/{name}: {} requests on {CONNECTIONS} connections, each answered 200", round.requests);
@@ -213,28 +243,41 @@ async fn loopback(router: &Router, cookie: &str, measure: bool) {
         return;
     }
 
-    println!("loopback: {CONNECTIONS} keep-alive connections, pairs of {ROUND_TIME:?} rounds, bare and annotated");
     let load = Load { time: ROUND_TIME, max_requests: MAX_REQUESTS_PER_CONNECTION };
-    round(address, &bare, load).await;
-    round(address, &annotated, load).await;
-    let (mut bare_rates, mut annotated_rates, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
-    for pair in 1..=PAIRS {
-        let (b, a) = if pair % 2 == 1 {
-            let b = round(address, &bare, load).await.per_second();
-            (b, round(address, &annotated, load).await.per_second())
-        } else {
-            let a = round(address, &annotated, load).await.per_second();
-            (round(address, &bare, load).await.per_second(), a)
-        };
-        println!("  pair {pair:>2}: bare {b:>7.0} req/s, annotated {a:>7.0} req/s: {:.1}%", 100.0 * a / b);
-        bare_rates.push(b);
-        annotated_rates.push(a);
-        ratios.push(a / b);
-    }
-    let (b, a, ratio) = (median(&mut bare_rates), median(&mut annotated_rates), median(&mut ratios));
-    println!("loopback medians: bare {b:.0} req/s, annotated {a:.0} req/s; annotated is {:.1}% of bare", 100.0 * ratio);
-    println!("  (the median of the pairs' ratios: the two rounds of a pair ran back to back, under the same load)\n");
+    pairs(address, load, ("bare", &bare), ("annotated", &annotated)).await;
+    pairs(address, load, ("annotated", &annotated), ("annotated with Redis", &redis)).await;
     server.abort();
+}
+
+/// [`PAIRS`] pairs of rounds of `first` and `second` (after a warm-up round each): each round's req/s, the
+/// medians, and the median of the pairs' ratios (second / first).
+async fn pairs(address: std::net::SocketAddr, load: Load, first: (&str, &Arc<[u8]>), second: (&str, &Arc<[u8]>)) {
+    let ((first_name, first), (second_name, second)) = (first, second);
+    println!(
+        "loopback: {CONNECTIONS} keep-alive connections, pairs of {ROUND_TIME:?} rounds, {first_name} and {second_name}"
+    );
+    round(address, first, load).await;
+    round(address, second, load).await;
+    let (mut first_rates, mut second_rates, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for pair in 1..=PAIRS {
+        let (f, s) = if pair % 2 == 1 {
+            let f = round(address, first, load).await.per_second();
+            (f, round(address, second, load).await.per_second())
+        } else {
+            let s = round(address, second, load).await.per_second();
+            (round(address, first, load).await.per_second(), s)
+        };
+        println!("  pair {pair:>2}: {first_name} {f:>7.0} req/s, {second_name} {s:>7.0} req/s: {:.1}%", 100.0 * s / f);
+        first_rates.push(f);
+        second_rates.push(s);
+        ratios.push(s / f);
+    }
+    let (f, s, ratio) = (median(&mut first_rates), median(&mut second_rates), median(&mut ratios));
+    println!(
+        "loopback medians: {first_name} {f:.0} req/s, {second_name} {s:.0} req/s; {second_name} is {:.1}% of {first_name}",
+        100.0 * ratio
+    );
+    println!("  (the median of the pairs' ratios: the two rounds of a pair ran back to back, under the same load)\n");
 }
 
 /// Serves `router` as hyper's HTTP/1 server does, with nothing else on the connection.

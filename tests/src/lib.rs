@@ -3,6 +3,7 @@
 //! `redis-server` of a test's own.
 
 pub mod app;
+pub mod bench_cache;
 pub mod browser;
 pub mod cluster;
 pub mod fixtures;

@@ -122,14 +122,17 @@ impl Refresher {
         let key = (account.clone(), scopes.clone());
         let mut in_flight = self.in_flight.lock();
         if let Some(shared) = in_flight.get(&key) {
+            crate::telemetry::refresh_joined();
             return shared.clone();
         }
         let refresher = Arc::clone(self);
         let (account, scopes) = key.clone();
         // A task of its own: a refresh cancelled halfway (the request that started it went away, or nobody
         // waits for it) could lose a rotated refresh token that the provider has already issued.
+        let span = tracing::info_span!("refresh", early, outcome = tracing::field::Empty);
         let task = tokio::spawn(async move {
-            let outcome = refresher.refresh(&account, &scopes).await;
+            let outcome = tracing::Instrument::instrument(refresher.refresh(&account, &scopes), span.clone()).await;
+            span.record("outcome", if outcome.is_ok() { "ok" } else { "error" });
             if early && outcome.is_err() {
                 refresher.throttle.remember_failed_early_refresh(&account, &scopes);
             }
@@ -177,7 +180,7 @@ impl Refresher {
         drop(stored);
 
         let throttle = &self.throttle;
-        throttle.check(account, scopes, &refresh_token)?;
+        throttle.check(account, scopes, &refresh_token).inspect_err(|_| crate::telemetry::refresh_throttled())?;
         let request_scopes = self.refresh_request_scopes(scopes);
         let tokens = match self.refresh_with_one_retry(&refresh_token, &request_scopes).await {
             Ok(tokens) => tokens,

@@ -17,6 +17,7 @@ use crate::cache::token_cache::TokenCache;
 use crate::clock::unix_now;
 use crate::provider::account::HomeAccountId;
 use crate::scope::set::{Scope, ScopeSet};
+use crate::telemetry;
 
 /// Silent acquisition for one app: the cache, and the refresher for when the cache does not serve.
 #[derive(Debug)]
@@ -56,15 +57,22 @@ impl Acquisition {
         match self.cache.find_hot(account, request.as_ref(), now, EXPIRY_BUFFER_SECS) {
             None => Err(AcquireError::interaction(InteractionReason::NoCachedTokens)),
             Some(HotLookup::Hit(token)) => {
+                telemetry::cache_lookup("l1", true);
                 if token.due_for_refresh(now) {
                     self.refresher.refresh_in_background(account, scopes);
                 }
                 Ok(AccessToken::new(token.secret, token.expires_on))
             }
             // No token serves: a refresh for this request in flight can be joined without a load.
-            Some(HotLookup::Miss) => self.acquire_with_refresh(account, scopes, true).await,
+            Some(HotLookup::Miss) => {
+                telemetry::cache_lookup("l1", false);
+                self.acquire_with_refresh(account, scopes, true).await
+            }
             // Only the full rules can tell: a token they find serves, whatever refresh is in flight.
-            Some(HotLookup::Unknown) => self.acquire_with_refresh(account, scopes, false).await,
+            Some(HotLookup::Unknown) => {
+                telemetry::cache_lookup("l1", false);
+                self.acquire_with_refresh(account, scopes, false).await
+            }
         }
     }
 
@@ -81,14 +89,19 @@ impl Acquisition {
         let client_id = &self.client_id;
         let joinable = if no_token_serves { self.refresher.joinable(account, scopes) } else { None };
         let (refreshed, loaded) = match joinable {
-            Some(in_flight) => (in_flight.await, None),
+            Some(in_flight) => {
+                telemetry::refresh_joined();
+                (in_flight.await, None)
+            }
             None => {
                 let now = unix_now();
                 let Some(stored) = self.cache.load(account).await.map_err(AcquireError::cache)? else {
                     return Err(AcquireError::interaction(InteractionReason::NoCachedTokens));
                 };
                 let partition = &stored.partition;
-                if let Some(entry) = partition.find_access_token(client_id, scopes, now, EXPIRY_BUFFER_SECS) {
+                let found = partition.find_access_token(client_id, scopes, now, EXPIRY_BUFFER_SECS);
+                telemetry::cache_lookup("store", found.is_some());
+                if let Some(entry) = found {
                     if entry.due_for_refresh(now) {
                         self.refresher.refresh_in_background(account, scopes);
                     }

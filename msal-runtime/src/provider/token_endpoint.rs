@@ -163,7 +163,7 @@ impl TokenEndpoint {
         if self.entra {
             form.push(("client_info", "1"));
         }
-        self.request(form).await
+        self.request("authorization_code", form).await
     }
 
     /// Exchanges a refresh token for tokens with `scopes`.
@@ -174,10 +174,25 @@ impl TokenEndpoint {
         if self.entra {
             form.push(("client_info", "1"));
         }
-        self.request(form).await
+        self.request("refresh_token", form).await
     }
 
-    async fn request(&self, mut form: Vec<(&str, &str)>) -> Result<TokenResponse, TokenError> {
+    /// One token request, measured (`telemetry`) and spanned: the grant and the outcome, never a token.
+    async fn request(&self, grant: &'static str, form: Vec<(&str, &str)>) -> Result<TokenResponse, TokenError> {
+        let span = tracing::info_span!("token_request", grant, outcome = tracing::field::Empty);
+        let started = std::time::Instant::now();
+        let result = tracing::Instrument::instrument(self.send(form), span.clone()).await;
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(TokenError::Rejected { .. }) => "rejected",
+            Err(_) => "unavailable",
+        };
+        span.record("outcome", outcome);
+        crate::telemetry::provider_request(grant, outcome, started.elapsed());
+        result
+    }
+
+    async fn send(&self, mut form: Vec<(&str, &str)>) -> Result<TokenResponse, TokenError> {
         let assertion;
         let basic;
         let mut basic_auth = None;

@@ -12,7 +12,7 @@ use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use http::header::CONTENT_TYPE;
-use http::{HeaderMap, StatusCode};
+use http::{HeaderMap, HeaderValue, StatusCode};
 
 use crate::clock::unix_now;
 use crate::config::settings::ResponseMode;
@@ -71,23 +71,58 @@ pub(crate) async fn callback_post(State(callback): State<Arc<Callback>>, headers
 }
 
 async fn complete_sign_in(callback: &Callback, headers: HeaderMap, mode: ResponseMode, raw: &[u8]) -> Response {
+    let span = tracing::info_span!("callback", outcome = tracing::field::Empty);
+    let settled = tracing::Instrument::instrument(settle(callback, headers, mode, raw), span.clone()).await;
+    let Settled { outcome, end_transaction, duplicate } = settled;
+    report(&span, &outcome, duplicate);
+    respond(&callback.sessions, outcome, end_transaction)
+}
+
+/// How a callback ended: its outcome, the deletion of its sign-in's cookie when it has served, and whether
+/// this was a copy of a callback answered with the first one's outcome.
+struct Settled {
+    outcome: Outcome,
+    end_transaction: Option<HeaderValue>,
+    duplicate: bool,
+}
+
+impl Settled {
+    fn new(outcome: Outcome, end_transaction: Option<HeaderValue>) -> Self {
+        Self { outcome, end_transaction, duplicate: false }
+    }
+}
+
+/// What a callback's outcome is reported as (`telemetry::SIGN_INS`, the `callback` span's `outcome`).
+fn report(span: &tracing::Span, outcome: &Outcome, duplicate: bool) {
+    let name = match outcome {
+        _ if duplicate => "duplicate",
+        Outcome::SignedIn { .. } => "signed_in",
+        Outcome::Rejected(_) => "rejected",
+    };
+    span.record("outcome", name);
+    crate::telemetry::sign_in(name);
+}
+
+async fn settle(callback: &Callback, headers: HeaderMap, mode: ResponseMode, raw: &[u8]) -> Settled {
     let sessions = &callback.sessions;
     let params = match Params::parse(raw) {
         Ok(params) => params,
-        Err(error) => return respond(sessions, Outcome::Rejected(CallbackRejection::Malformed(error)), None),
+        Err(error) => return Settled::new(Outcome::Rejected(CallbackRejection::Malformed(error)), None),
     };
     let Some(state) = params.get("state").map(str::to_owned) else {
-        return respond(sessions, Outcome::Rejected(CallbackRejection::MissingState), None);
+        return Settled::new(Outcome::Rejected(CallbackRejection::MissingState), None);
     };
     let Some(sign_in) = callback.transactions.open(&headers, &state, unix_now()) else {
-        return respond(sessions, replayed(callback, &state, &headers).await, None);
+        let outcome = replayed(callback, &state, &headers).await;
+        let duplicate = matches!(outcome, Outcome::SignedIn { .. });
+        return Settled { outcome, end_transaction: None, duplicate };
     };
     let end_transaction = Some(callback.transactions.end(&state));
     let deadline = callback.transactions.deadline(sign_in.started_at);
     let outcome = match callback.once.claim(&state, deadline).await {
         Claim::Busy => Outcome::Rejected(CallbackRejection::Busy),
         Claim::Interrupted => Outcome::Rejected(CallbackRejection::Interrupted),
-        Claim::Duplicate(outcome) => outcome,
+        Claim::Duplicate(outcome) => return Settled { outcome, end_transaction, duplicate: true },
         Claim::Redeem(ticket) => {
             let shared_claim = match &callback.shared {
                 None => None,
@@ -96,18 +131,18 @@ async fn complete_sign_in(callback: &Callback, headers: HeaderMap, mode: Respons
                     Ok(SharedClaim::Finished(outcome)) => {
                         let outcome = Outcome::from_shared(outcome);
                         ticket.complete(outcome.clone());
-                        return respond(sessions, outcome, end_transaction);
+                        return Settled { outcome, end_transaction, duplicate: true };
                     }
                     Ok(SharedClaim::Interrupted) => {
                         let outcome = Outcome::Rejected(CallbackRejection::Interrupted);
                         ticket.complete(outcome.clone());
-                        return respond(sessions, outcome, end_transaction);
+                        return Settled::new(outcome, end_transaction);
                     }
                     Err(error) => {
                         // Nothing was redeemed: the browser may retry with the cookie it still has.
                         tracing::warn!(error = %error, "a sign-in could not be claimed in the shared store");
                         ticket.release();
-                        return respond(sessions, Outcome::Rejected(CallbackRejection::Cache(Arc::new(error))), None);
+                        return Settled::new(Outcome::Rejected(CallbackRejection::Cache(Arc::new(error))), None);
                     }
                 },
             };
@@ -134,7 +169,7 @@ async fn complete_sign_in(callback: &Callback, headers: HeaderMap, mode: Respons
     };
     // A busy store redeemed nothing: the sign-in's cookie stays, so that the browser can retry.
     let busy = matches!(outcome, Outcome::Rejected(CallbackRejection::Busy));
-    respond(sessions, outcome, if busy { None } else { end_transaction })
+    Settled::new(outcome, if busy { None } else { end_transaction })
 }
 
 /// A callback without its sign-in's cookie: the cookie was deleted when the first callback came, so this is a

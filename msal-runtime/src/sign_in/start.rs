@@ -50,6 +50,7 @@ pub(crate) async fn sign_in(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
+    let _span = tracing::info_span!("sign_in").entered();
     let refused =
         |message: &str| error_page(StatusCode::BAD_REQUEST, "Sign-in could not start", message, Some(("/", "Home")));
     let params = match Params::parse(query.as_deref().unwrap_or_default().as_bytes()) {

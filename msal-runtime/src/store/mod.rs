@@ -10,6 +10,7 @@
 
 pub(crate) mod changes;
 pub(crate) mod error;
+pub(crate) mod observed;
 pub(crate) mod open;
 pub(crate) mod redis;
 pub(crate) mod sealing;

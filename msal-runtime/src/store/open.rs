@@ -16,6 +16,7 @@ use crate::config::settings::{MsalConfig, TokenCacheSetting};
 use crate::random::random_bytes;
 use crate::store::Shared;
 use crate::store::error::StoreError;
+use crate::store::observed::Observed;
 use crate::store::redis::{RedisOptions, RedisStore};
 use crate::store::sealing::{STORE_KEY_LEN, StoreKeys};
 use crate::store::shared::SharedStore;
@@ -38,13 +39,13 @@ pub(crate) async fn open(config: &MsalConfig) -> Result<Opened, StoreError> {
         TokenCacheSetting::Memory => Ok(Opened::default()),
         TokenCacheSetting::Redis(url) => {
             let options = RedisOptions { timeout: config.store_timeout, ..RedisOptions::default() };
-            let store: Arc<dyn SharedStore> = Arc::new(RedisStore::connect(url, options).await?);
+            let store: Arc<dyn SharedStore> = Arc::new(Observed(Arc::new(RedisStore::connect(url, options).await?)));
             let keys = Arc::new(StoreKeys::new(&config.store_keys.0, namespace));
             Ok(Opened { shared: Some(Shared { store, keys }), cookie_key: None })
         }
         TokenCacheSetting::Embedded(path) => {
             let options = SqliteOptions { timeout: config.store_timeout, ..SqliteOptions::default() };
-            let store: Arc<dyn SharedStore> = Arc::new(SqliteStore::open(path, options).await?);
+            let store: Arc<dyn SharedStore> = Arc::new(Observed(Arc::new(SqliteStore::open(path, options).await?)));
             let (store_keys, cookie_key) = if config.store_keys.0.is_empty() || config.cookie_key.is_none() {
                 let kept = kept_keys(&key_file(path)).await?;
                 let ring =

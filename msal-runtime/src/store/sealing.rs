@@ -1,5 +1,5 @@
 //! Encryption at rest for everything that leaves the process, and names that reveal nothing
-//! (docs/SECURITY.md §20, §27).
+//! (docs/SECURITY.md §20a).
 //!
 //! The app's store key ring ([`StoreKeys`]): 32-byte keys, newest first. The newest seals; every one opens,
 //! so that a rotated-out key keeps its entries readable until they are written again or expire. A sealed
