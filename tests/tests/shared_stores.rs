@@ -277,3 +277,38 @@ async fn with_redis_stopped_cached_tokens_are_served_misses_fail_clearly_and_ser
     .await;
     assert!(dropped, "copies that may have missed changes are dropped once the store answers");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn rotating_the_store_key_keeps_users_signed_in_and_dropping_the_oldest_signs_them_in_again() {
+    let path = embedded_path();
+    let store = path.to_str().unwrap().to_owned();
+    let (old, new) = ([1u8; 32], [2u8; 32]);
+    let keys = std::sync::Arc::new(std::sync::Mutex::new(vec![old]));
+    let ring = std::sync::Arc::clone(&keys);
+    let mut cluster = Cluster::start(1, move |config| {
+        let ring = ring.lock().unwrap().clone();
+        config.token_cache(store.clone()).store_keys(ring).cookie_key(COOKIE_KEY).initial_scopes(["Mail.Read"])
+    })
+    .await;
+    let browser = Browser::new();
+    cluster.sign_in(&browser, "/", "alice").await;
+    assert_eq!(browser.get(cluster.url("/mail")).await.status(), StatusCode::OK);
+    let token_requests = cluster.idp.requests("POST /token").await;
+
+    // A new key in front: what the old one sealed still opens, and the names are the same.
+    *keys.lock().unwrap() = vec![new, old];
+    cluster.stop_instance(0).await;
+    cluster.start_instance().await;
+    assert_eq!(browser.get(cluster.url("/me")).await.status(), StatusCode::OK, "signed in across the rotation");
+    assert_eq!(browser.get(cluster.url("/mail")).await.status(), StatusCode::OK);
+    assert_eq!(cluster.idp.requests("POST /token").await, token_requests, "the cached token still opens");
+
+    // The oldest key names the entries: dropping it renames them, and the user signs in again, cleanly.
+    *keys.lock().unwrap() = vec![new];
+    cluster.stop_instance(0).await;
+    cluster.start_instance().await;
+    assert_eq!(browser.get(cluster.url("/me")).await.status(), StatusCode::UNAUTHORIZED);
+    cluster.sign_in(&browser, "/", "alice").await;
+    assert_eq!(browser.get(cluster.url("/mail")).await.status(), StatusCode::OK);
+    let _ = std::fs::remove_dir_all(path.parent().unwrap());
+}
