@@ -127,6 +127,19 @@ impl TestIdp {
         self.control("counters", None).await
     }
 
+    /// Redeems `refresh_token` as client `mail-app` would, outside the app: whether the provider still honours
+    /// it (a grant revoked by a reused rotating refresh token does not), with the answer's body.
+    pub async fn refresh_token_works(&self, refresh_token: &str) -> (bool, String) {
+        let response = reqwest::Client::new()
+            .post(format!("{}/token", self.issuer))
+            .basic_auth("mail-app", Some("mail-app-secret"))
+            .form(&[("grant_type", "refresh_token"), ("refresh_token", refresh_token)])
+            .send()
+            .await
+            .unwrap();
+        (response.status().is_success(), response.text().await.unwrap())
+    }
+
     /// How many requests reached `route` (such as `POST /token` or `GET /jwks`).
     pub async fn requests(&self, route: &str) -> u64 {
         self.counters().await["requests"][route].as_u64().unwrap_or(0)

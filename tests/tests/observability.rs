@@ -69,36 +69,27 @@ impl Spans {
 
 type Metrics = Vec<(metrics_util::CompositeKey, DebugValue)>;
 
-/// A counter's value by its name and labels.
+/// The values of the metric `name` with (at least) `labels`.
+fn values<'a>(
+    snapshot: &'a Metrics,
+    name: &'a str,
+    labels: &'a [(&str, &str)],
+) -> impl Iterator<Item = &'a DebugValue> {
+    snapshot.iter().filter_map(move |(key, value)| {
+        let key = key.key();
+        let labelled = labels.iter().all(|(k, v)| key.labels().any(|label| label.key() == *k && label.value() == *v));
+        (key.name() == name && labelled).then_some(value)
+    })
+}
+
+/// A counter's value by its name and labels (summed over the other labels).
 fn counter(snapshot: &Metrics, name: &str, labels: &[(&str, &str)]) -> u64 {
-    snapshot
-        .iter()
-        .filter_map(|(key, value)| {
-            let key = key.key();
-            let matches = key.name() == name
-                && labels.iter().all(|(k, v)| key.labels().any(|label| label.key() == *k && label.value() == *v));
-            match value {
-                DebugValue::Counter(count) if matches => Some(*count),
-                _ => None,
-            }
-        })
-        .sum()
+    values(snapshot, name, labels).map(|value| if let DebugValue::Counter(n) = value { *n } else { 0 }).sum()
 }
 
 /// How many samples a histogram holds, by its name and labels.
 fn samples(snapshot: &Metrics, name: &str, labels: &[(&str, &str)]) -> usize {
-    snapshot
-        .iter()
-        .filter_map(|(key, value)| {
-            let key = key.key();
-            let matches = key.name() == name
-                && labels.iter().all(|(k, v)| key.labels().any(|label| label.key() == *k && label.value() == *v));
-            match value {
-                DebugValue::Histogram(values) if matches => Some(values.len()),
-                _ => None,
-            }
-        })
-        .sum()
+    values(snapshot, name, labels).map(|value| if let DebugValue::Histogram(v) = value { v.len() } else { 0 }).sum()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -23,7 +23,16 @@ async fn on_redis(redis: &RedisServer, instances: usize) -> Cluster {
     .await
 }
 
-/// A fresh embedded store's path (its keys are generated beside it).
+/// One instance on a fresh embedded store (its keys generated beside it); the store's path.
+async fn on_embedded() -> (Cluster, PathBuf) {
+    let path = embedded_path();
+    let store = path.to_str().unwrap().to_owned();
+    let cluster =
+        Cluster::start(1, move |config| config.token_cache(store.clone()).initial_scopes(["Mail.Read"])).await;
+    (cluster, path)
+}
+
+/// A fresh embedded store's path.
 fn embedded_path() -> PathBuf {
     let name = format!("msal-e2e-{}-{}", std::process::id(), rand_suffix());
     std::env::temp_dir().join(name).join("msal.sqlite3")
@@ -126,14 +135,8 @@ async fn fifty_concurrent_requests_over_both_instances_make_exactly_one_refresh(
     let tokens: serde_json::Value =
         serde_json::from_str(&home.export_msal_json(&account).await.unwrap().unwrap()).unwrap();
     let refresh_token = cache_entries(&tokens, "RefreshToken")[0]["secret"].as_str().unwrap().to_owned();
-    let response = reqwest::Client::new()
-        .post(format!("{}/token", cluster.idp.issuer))
-        .basic_auth("mail-app", Some("mail-app-secret"))
-        .form(&[("grant_type", "refresh_token"), ("refresh_token", refresh_token.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK, "{}", response.text().await.unwrap());
+    let (works, answer) = cluster.idp.refresh_token_works(&refresh_token).await;
+    assert!(works, "{answer}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -164,10 +167,7 @@ async fn signing_out_on_one_instance_ends_the_session_on_both() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn restarting_an_instance_on_the_embedded_store_keeps_users_signed_in() {
-    let path = embedded_path();
-    let store = path.to_str().unwrap().to_owned();
-    let mut cluster =
-        Cluster::start(1, move |config| config.token_cache(store.clone()).initial_scopes(["Mail.Read"])).await;
+    let (mut cluster, path) = on_embedded().await;
     let browser = Browser::new();
     cluster.sign_in(&browser, "/", "alice").await;
     assert_eq!(browser.get(cluster.url("/mail")).await.status(), StatusCode::OK);
@@ -220,10 +220,7 @@ async fn no_token_or_user_identifier_is_stored_in_plaintext() {
     assert_none_in(&redis.snapshot().await, &secrets, "Redis");
 
     // The embedded store: the database file and its write-ahead log.
-    let path = embedded_path();
-    let store = path.to_str().unwrap().to_owned();
-    let cluster =
-        Cluster::start(1, move |config| config.token_cache(store.clone()).initial_scopes(["Mail.Read"])).await;
+    let (cluster, path) = on_embedded().await;
     let browser = Browser::new();
     cluster.sign_in(&browser, "/", "alice").await;
     assert_eq!(browser.get(cluster.url("/mail")).await.status(), StatusCode::OK);

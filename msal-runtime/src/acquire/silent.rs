@@ -64,14 +64,15 @@ impl Acquisition {
                 Ok(AccessToken::new(token.secret, token.expires_on))
             }
             // No token serves: a refresh for this request in flight can be joined without a load.
+            // Boxed, here and below: the slow path's future is large, and a cache hit should not move it.
             Some(HotLookup::Miss) => {
                 telemetry::cache_lookup("l1", false);
-                self.acquire_with_refresh(account, scopes, true).await
+                Box::pin(self.acquire_with_refresh(account, scopes, true)).await
             }
             // Only the full rules can tell: a token they find serves, whatever refresh is in flight.
             Some(HotLookup::Unknown) => {
                 telemetry::cache_lookup("l1", false);
-                self.acquire_with_refresh(account, scopes, false).await
+                Box::pin(self.acquire_with_refresh(account, scopes, false)).await
             }
         }
     }

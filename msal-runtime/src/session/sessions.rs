@@ -13,6 +13,12 @@ use crate::session::store::{Remembered, SentCookie, SessionId, SessionRecord, Se
 use crate::store::error::StoreError;
 use crate::web::cookies::{CookieKind, Cookies};
 
+/// What [`Sessions::record_here`] found.
+enum Here {
+    Found(Option<Arc<SessionRecord>>),
+    AskShared,
+}
+
 /// The sessions of one app: the store (with, when configured, the shared store behind it), and the cookie
 /// that carries a session's id.
 #[derive(Debug)]
@@ -55,6 +61,40 @@ impl Sessions {
     /// several session cookies that opens decides (a sibling subdomain's planted ones do not open). With a
     /// shared store, a session this instance does not hold (or thinks idle) is looked up there.
     pub(crate) async fn record(&self, headers: &HeaderMap) -> Option<Arc<SessionRecord>> {
+        match self.record_here(headers) {
+            Here::Found(record) => record,
+            // Boxed: the shared store's path is the rare one, and its future is large; the common path's
+            // future stays small (every request moves it).
+            Here::AskShared => Box::pin(self.record_shared(headers)).await,
+        }
+    }
+
+    /// [`record`](Self::record) from this process's memory alone, or what it cannot tell without the shared
+    /// store (a session it does not hold, or one whose activity is due to be written there).
+    fn record_here(&self, headers: &HeaderMap) -> Here {
+        let found = |record: Arc<SessionRecord>| match &self.shared {
+            Some(shared) if shared.touch_due(&record) => Here::AskShared,
+            _ => Here::Found(Some(record)),
+        };
+        for sent_value in self.cookies.session_values(headers) {
+            let sent = SentCookie::of(sent_value);
+            match self.store.load_remembered(&sent) {
+                Remembered::Live(record) => return found(record),
+                Remembered::Ended if self.shared.is_none() => return Here::Found(None),
+                Remembered::Ended | Remembered::Unknown => {}
+            }
+            match self.cookies.open_session(sent_value, |id| self.store.load_opened(id, sent)) {
+                Some(Some(record)) => return found(record),
+                Some(None) if self.shared.is_none() => return Here::Found(None),
+                Some(None) => return Here::AskShared,
+                None => {}
+            }
+        }
+        Here::Found(None)
+    }
+
+    /// [`record`](Self::record) with the shared store's help.
+    async fn record_shared(&self, headers: &HeaderMap) -> Option<Arc<SessionRecord>> {
         for sent_value in self.cookies.session_values(headers) {
             let sent = SentCookie::of(sent_value);
             match self.store.load_remembered(&sent) {

@@ -57,15 +57,18 @@ macro_rules! shared_store_suite {
 }
 pub(crate) use shared_store_suite;
 
-fn key(kind: Kind, name: u8) -> StoreKey {
+/// A key of `kind` whose name is `name` repeated (tests of any backend).
+pub(crate) fn key(kind: Kind, name: u8) -> StoreKey {
     StoreKey { kind, name: [name; 32] }
 }
 
-fn later() -> u64 {
+/// An hour from now: an expiry no test outlives.
+pub(crate) fn later() -> u64 {
     unix_now() + 3600
 }
 
-fn version(written: Written) -> u64 {
+/// The version a write that had to succeed produced.
+pub(crate) fn version(written: Written) -> u64 {
     match written {
         Written::Done { version } => version,
         Written::Conflict => panic!("unexpected conflict"),

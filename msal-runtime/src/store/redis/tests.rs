@@ -11,10 +11,10 @@ use tokio::sync::broadcast;
 use super::endpoint::Endpoint;
 use super::test_server::{RedisServer, free_port};
 use super::{RedisOptions, RedisStore};
-use crate::clock::unix_now;
 use crate::random::random_bytes;
 use crate::store::error::StoreError;
-use crate::store::shared::{Expect, Kind, Notice, SharedStore, StoreKey, Written};
+use crate::store::shared::{Expect, Kind, Notice, SharedStore, StoreKey};
+use crate::store::suite::{later, version};
 
 /// A prefix no other test uses.
 fn fresh_prefix() -> String {
@@ -45,17 +45,6 @@ pub(crate) async fn fresh_handles() -> (Arc<dyn SharedStore>, Arc<dyn SharedStor
 }
 
 crate::store::suite::shared_store_suite!(redis_store, fresh_handles);
-
-fn later() -> u64 {
-    unix_now() + 3600
-}
-
-fn version(written: Written) -> u64 {
-    match written {
-        Written::Done { version } => version,
-        Written::Conflict => panic!("unexpected conflict"),
-    }
-}
 
 async fn raw_connection(server: &RedisServer) -> ::redis::aio::MultiplexedConnection {
     ::redis::Client::open(server.url()).unwrap().get_multiplexed_async_connection().await.unwrap()

@@ -9,6 +9,7 @@ use super::*;
 use crate::clock::unix_now;
 use crate::random::random_bytes;
 use crate::store::shared::MAX_NOTICE_BYTES;
+use crate::store::suite::{key, later, version};
 
 /// A fresh folder under the temp dir, removed with its files when dropped.
 #[derive(Debug)]
@@ -78,21 +79,6 @@ pub(crate) async fn fresh_handles() -> (Arc<dyn SharedStore>, Arc<dyn SharedStor
 }
 
 crate::store::suite::shared_store_suite!(sqlite_store, fresh_handles);
-
-fn key(kind: Kind, name: u8) -> StoreKey {
-    StoreKey { kind, name: [name; 32] }
-}
-
-fn later() -> u64 {
-    unix_now() + 3600
-}
-
-fn version(written: Written) -> u64 {
-    match written {
-        Written::Done { version } => version,
-        Written::Conflict => panic!("unexpected conflict"),
-    }
-}
 
 /// A connection of another program to the file, beside the store's own.
 fn raw(path: &Path) -> rusqlite::Connection {
