@@ -6,6 +6,7 @@ pub use crate::acquire::error::{AcquireError, InteractionReason, InteractionRequ
 pub use crate::cache::store::StoreError;
 pub use crate::cache::token_cache::ImportError;
 pub use crate::config::error::ConfigError;
+pub use crate::downstream::{ChallengeError, ClaimsChallenge, DownstreamError, InsufficientScope};
 pub use crate::extract::interaction::Interaction;
 pub use crate::extract::rejection::{AccessTokenForRejection, SignedInUserRejection};
 pub use crate::msal::MsalError;

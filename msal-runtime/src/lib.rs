@@ -31,6 +31,7 @@ mod acquire;
 mod cache;
 mod clock;
 mod config;
+mod downstream;
 pub mod error;
 mod extract;
 mod msal;
@@ -53,6 +54,7 @@ pub use config::builder::MsalConfigBuilder;
 pub use config::routes::{SIGN_IN_PATH, SIGN_OUT_PATH};
 pub use config::settings::{DEFAULT_STORE_PATH, MsalConfig, ResponseMode, TokenCacheSetting};
 pub use extract::access_token_for::AccessTokenFor;
+pub use extract::challenges::answer_challenges;
 pub use extract::cross_origin::AllowCrossOrigin;
 pub use extract::request_kind::RequestKind;
 pub use extract::signed_in_user::SignedInUser;
@@ -66,6 +68,7 @@ pub use scope::set::{RESERVED_SCOPES, Scope, ScopeSet};
 pub use sign_in::return_url::ReturnUrl;
 pub use web::cookies::COOKIE_KEY_LEN;
 pub use web_api::bearer::Bearer;
+pub use web_api::claims_challenge::InsufficientClaims;
 pub use web_api::protected_api::{ApiCaller, ProtectedApi};
 
 /// Re-exported so that apps configuring `private_key_jwt` or ID token algorithms need no direct dependency.

@@ -5,6 +5,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::HeaderValue;
 
+use crate::scope::set::ScopeSet;
 use crate::secret::Secret;
 
 /// 9999-12-31T23:59:59Z in Unix seconds: a time every platform's `SystemTime` can hold.
@@ -18,11 +19,23 @@ const END_OF_9999: u64 = 253_402_300_799;
 pub struct AccessToken {
     secret: Secret,
     expires_on: u64,
+    /// The scopes it was acquired for, when an extractor knows them (a consent after an API's challenge asks
+    /// for them again).
+    scopes: Option<&'static ScopeSet>,
 }
 
 impl AccessToken {
     pub(crate) fn new(secret: Secret, expires_on: u64) -> Self {
-        Self { secret, expires_on }
+        Self { secret, expires_on, scopes: None }
+    }
+
+    pub(crate) fn for_scopes(mut self, scopes: &'static ScopeSet) -> Self {
+        self.scopes = Some(scopes);
+        self
+    }
+
+    pub(crate) fn scopes(&self) -> Option<&'static ScopeSet> {
+        self.scopes
     }
 
     /// The token itself, to send as `Authorization: Bearer <token>`.

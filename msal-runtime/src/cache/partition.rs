@@ -126,6 +126,14 @@ impl CachePartition {
         self.app_metadata.insert(metadata.key(), metadata);
     }
 
+    /// Forgets the access token `secret` (an API refused it with a challenge), so that it is never served
+    /// again; whether it was there.
+    pub(crate) fn forget_access_token(&mut self, secret: &str) -> bool {
+        let before = self.access_tokens.len();
+        self.access_tokens.retain(|_, entry| entry.secret.expose() != secret);
+        self.access_tokens.len() != before
+    }
+
     /// A cached access token of this client covering `scopes` (the request without reserved scopes) and valid
     /// for more than `min_remaining` seconds (normally [`EXPIRY_BUFFER_SECS`]).
     pub(crate) fn find_access_token(

@@ -79,7 +79,7 @@ where
             AccessTokenForRejection::InvalidScopes(error)
         })?;
         let token = token_for_request(&Msal::from_ref(state), parts, scopes).await?;
-        Ok(Self { token, scopes: PhantomData })
+        Ok(Self { token: token.for_scopes(scopes), scopes: PhantomData })
     }
 }
 

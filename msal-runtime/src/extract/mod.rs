@@ -3,6 +3,7 @@
 //! state (`Msal: FromRef<S>`), so a router that cannot reach it does not compile.
 
 pub(crate) mod access_token_for;
+pub(crate) mod challenges;
 pub(crate) mod cross_origin;
 pub(crate) mod interaction;
 pub(crate) mod rejection;

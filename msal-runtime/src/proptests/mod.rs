@@ -17,6 +17,7 @@ mod return_url;
 mod scopes;
 mod sign_in_cookies;
 mod tokens;
+mod www_authenticate;
 
 /// Cases per property when `PROPTEST_CASES` is not set: enough to reach the interesting shapes of each
 /// strategy, few enough that the whole suite stays within seconds in a debug build on two cores.

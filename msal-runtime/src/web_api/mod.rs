@@ -2,5 +2,6 @@
 //! extractor, with errors of their own.
 
 pub(crate) mod bearer;
+pub(crate) mod claims_challenge;
 pub(crate) mod error;
 pub(crate) mod protected_api;

@@ -27,12 +27,19 @@ pub struct ApiCaller {
     client_id: Option<String>,
     tenant_id: Option<String>,
     object_id: Option<String>,
+    issued_at: Option<u64>,
 }
 
 impl ApiCaller {
     /// The user (`sub`).
     pub fn subject(&self) -> &str {
         &self.subject
+    }
+
+    /// When the token was issued (`iat`, Unix seconds), when it says: an API that revokes sessions refuses
+    /// tokens issued before the revocation with an [`InsufficientClaims`](crate::InsufficientClaims) challenge.
+    pub fn issued_at(&self) -> Option<u64> {
+        self.issued_at
     }
 
     /// The delegated scopes granted (`scp` or `scope`).
@@ -166,6 +173,7 @@ impl ProtectedApi {
             client_id: claims.azp.or(claims.client_id).or(claims.appid),
             tenant_id: claims.tid,
             object_id: claims.oid,
+            issued_at: claims.iat.map(|iat| iat.0.max(0) as u64),
         })
     }
 
