@@ -79,7 +79,7 @@ impl AppListener {
         let api = ProtectedApi::new(&idp.issuer, &[MAIL_API_AUDIENCE]).await.expect("ProtectedApi::new");
         let api_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let mail_api = Url::parse(&format!("http://{}/", api_listener.local_addr().unwrap())).unwrap();
-        let api_router = mail_api::router(&api, mail_api::Mailboxes::default());
+        let api_router = mail_api::router_with_admin(&api, mail_api::Mailboxes::default(), Some(MAIL_API_ADMIN_KEY));
         // Served until the test's runtime ends: the tests never shut a server down.
         tokio::spawn(example_server::serve(api_listener, api_router, timeouts, std::future::pending()));
 
@@ -92,6 +92,9 @@ impl AppListener {
 
 /// The audience of the mail API's access tokens at the test provider.
 pub const MAIL_API_AUDIENCE: &str = "api://mail-api";
+
+/// The mail API's admin key in the tests (`X-Admin-Key` of `POST /admin/revoke/{user}`).
+pub const MAIL_API_ADMIN_KEY: &str = "test-admin-key";
 
 /// A running `mail-app`, the `mail-api` it calls, and their provider.
 #[derive(Debug)]
@@ -118,6 +121,17 @@ impl TestApp {
         let idp = listener.start_idp().await;
         let config = configure(listener.config(&idp));
         listener.serve(idp, config).await
+    }
+
+    /// Revokes `user`'s sessions at the mail API: their tokens issued before this second are challenged.
+    pub async fn revoke_at_mail_api(&self, user: &str) {
+        let response = reqwest::Client::new()
+            .post(self.mail_api.join(&format!("admin/revoke/{user}")).unwrap())
+            .header("x-admin-key", MAIL_API_ADMIN_KEY)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::NO_CONTENT, "revoked");
     }
 
     /// An absolute URL of the app.

@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{RwLock, oneshot};
 use url::Url;
 
-use crate::app::{AppListener, MAIL_API_AUDIENCE};
+use crate::app::{AppListener, MAIL_API_ADMIN_KEY, MAIL_API_AUDIENCE};
 use crate::idp::TestIdp;
 use crate::{Browser, Timeouts};
 
@@ -62,7 +62,7 @@ impl Cluster {
         let api = ProtectedApi::new(&idp.issuer, &[MAIL_API_AUDIENCE]).await.expect("ProtectedApi::new");
         let api_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let mail_api = Url::parse(&format!("http://{}/", api_listener.local_addr().unwrap())).unwrap();
-        let api_router = mail_api::router(&api, mail_api::Mailboxes::default());
+        let api_router = mail_api::router_with_admin(&api, mail_api::Mailboxes::default(), Some(MAIL_API_ADMIN_KEY));
         tokio::spawn(example_server::serve(api_listener, api_router, Timeouts::default(), std::future::pending()));
 
         let origin = public.origin.clone();

@@ -12,7 +12,7 @@ pub mod memory;
 pub mod redis;
 pub mod tokens;
 
-pub use app::{AppListener, MAIL_API_AUDIENCE, TestApp};
+pub use app::{AppListener, MAIL_API_ADMIN_KEY, MAIL_API_AUDIENCE, TestApp};
 pub use browser::{AuthorizationResponse, Browser, form_fields, location, query_param, set_cookies, stored_cookies};
 pub use cluster::{Cluster, Instance};
 pub use example_server::Timeouts;

@@ -1,17 +1,20 @@
 //! The example web API: one in-memory mailbox per user, behind bearer access tokens.
 //!
 //! `GET /messages` (needs `Mail.Read`) lists the caller's inbox; `POST /messages` (needs `Mail.Send`) delivers
-//! a message to the inbox of the user named in `to` (their `sub`).
+//! a message to the inbox of the user named in `to` (their `sub`). `POST /admin/revoke/{user}` (with the admin
+//! key, when one is configured) revokes a user's sessions: their tokens issued before then are answered with a
+//! claims challenge, as an Entra-protected API does under continuous access evaluation.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use axum::extract::{FromRef, State};
-use axum::http::StatusCode;
-use axum::routing::get;
+use axum::extract::{FromRef, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 use axum::{Json, Router};
-use msal_runtime::{Bearer, ProtectedApi, RequiredScopes};
+use msal_runtime::{ApiCaller, Bearer, InsufficientClaims, ProtectedApi, RequiredScopes};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 
@@ -55,18 +58,31 @@ pub struct NewMessage {
     pub body: String,
 }
 
-/// Every user's inbox, by `sub`.
+/// Every user's inbox, and when each user's sessions were last revoked, by `sub`.
 #[derive(Debug, Clone, Default)]
-pub struct Mailboxes(Arc<Mutex<HashMap<String, Vec<Message>>>>);
+pub struct Mailboxes {
+    inboxes: Arc<Mutex<HashMap<String, Vec<Message>>>>,
+    revoked: Arc<Mutex<HashMap<String, u64>>>,
+}
+
+impl Mailboxes {
+    /// A claims challenge for a caller whose token was issued before their sessions were revoked.
+    fn challenge(&self, caller: &ApiCaller) -> Option<InsufficientClaims> {
+        let revoked_at = *self.revoked.lock().get(caller.subject())?;
+        let issued_at = caller.issued_at().unwrap_or(0);
+        (issued_at < revoked_at).then(|| InsufficientClaims::issued_since(revoked_at))
+    }
+}
 
 const MAX_FIELD: usize = 256;
 const MAX_BODY: usize = 64 * 1024;
 
-/// The API's state: the token validator the `Bearer` extractor uses, and the mailboxes.
+/// The API's state: the token validator the `Bearer` extractor uses, the mailboxes, and the admin key.
 #[derive(Debug, Clone)]
 struct ApiState {
     api: ProtectedApi,
     mailboxes: Mailboxes,
+    admin_key: Option<Arc<str>>,
 }
 
 impl FromRef<ApiState> for ProtectedApi {
@@ -81,26 +97,50 @@ impl FromRef<ApiState> for Mailboxes {
     }
 }
 
-/// The API's router, validating bearer tokens with `api`.
+/// The API's router, validating bearer tokens with `api`, without the admin route.
 pub fn router(api: &ProtectedApi, mailboxes: Mailboxes) -> Router {
-    Router::new().route("/messages", get(list).post(send)).with_state(ApiState { api: api.clone(), mailboxes })
+    router_with_admin(api, mailboxes, None)
 }
 
-async fn list(caller: Bearer<MailRead>, State(mailboxes): State<Mailboxes>) -> Json<Vec<Message>> {
-    Json(mailboxes.0.lock().get(caller.subject()).cloned().unwrap_or_default())
+/// [`router`], with `POST /admin/revoke/{user}` for requests carrying `X-Admin-Key: <admin_key>`.
+pub fn router_with_admin(api: &ProtectedApi, mailboxes: Mailboxes, admin_key: Option<&str>) -> Router {
+    let state = ApiState { api: api.clone(), mailboxes, admin_key: admin_key.map(Arc::from) };
+    Router::new().route("/messages", get(list).post(send)).route("/admin/revoke/{user}", post(revoke)).with_state(state)
+}
+
+async fn list(caller: Bearer<MailRead>, State(mailboxes): State<Mailboxes>) -> Result<Json<Vec<Message>>, Response> {
+    if let Some(challenge) = mailboxes.challenge(&caller) {
+        return Err(challenge.into_response());
+    }
+    Ok(Json(mailboxes.inboxes.lock().get(caller.subject()).cloned().unwrap_or_default()))
+}
+
+/// `POST /admin/revoke/{user}`: from now on, the user's tokens issued before this second are challenged.
+async fn revoke(State(state): State<ApiState>, Path(user): Path<String>, headers: HeaderMap) -> StatusCode {
+    let given = headers.get("x-admin-key").and_then(|value| value.to_str().ok());
+    match (&state.admin_key, given) {
+        (Some(key), Some(given)) if key.as_bytes() == given.as_bytes() => {
+            let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+            state.mailboxes.revoked.lock().insert(user, now);
+            StatusCode::NO_CONTENT
+        }
+        (Some(_), _) => StatusCode::FORBIDDEN,
+        (None, _) => StatusCode::NOT_FOUND,
+    }
 }
 
 async fn send(
     caller: Bearer<MailSend>,
     State(mailboxes): State<Mailboxes>,
     Json(message): Json<NewMessage>,
-) -> Result<(StatusCode, Json<Message>), (StatusCode, &'static str)> {
+) -> Result<(StatusCode, Json<Message>), Response> {
+    if let Some(challenge) = mailboxes.challenge(&caller) {
+        return Err(challenge.into_response());
+    }
     let to = message.to.trim();
     if to.is_empty() || to.len() > MAX_FIELD || message.subject.len() > MAX_FIELD || message.body.len() > MAX_BODY {
-        return Err((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "a recipient is required; subject and body are limited in length",
-        ));
+        let refusal = "a recipient is required; subject and body are limited in length";
+        return Err((StatusCode::UNPROCESSABLE_ENTITY, refusal).into_response());
     }
     let sent_at = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
     let message = Message {
@@ -110,6 +150,6 @@ async fn send(
         body: message.body,
         sent_at,
     };
-    mailboxes.0.lock().entry(message.to.clone()).or_default().push(message.clone());
+    mailboxes.inboxes.lock().entry(message.to.clone()).or_default().push(message.clone());
     Ok((StatusCode::CREATED, Json(message)))
 }

@@ -1,7 +1,8 @@
 //! `cargo run -p mail-api`: trusts `MSAL_AUTHORITY`, expects the audience `MAIL_API_AUDIENCE` (default
 //! `api://mail-api`), listens on `MAIL_API_ADDR` (default `127.0.0.1:3001`), closes connections whose request
 //! head takes longer than `MAIL_API_HEADER_READ_TIMEOUT_SECS` (default 10) and answers 408 to requests not
-//! answered within `MAIL_API_REQUEST_TIMEOUT_SECS` (default 30).
+//! answered within `MAIL_API_REQUEST_TIMEOUT_SECS` (default 30). With `MAIL_API_ADMIN_KEY` set,
+//! `POST /admin/revoke/{user}` with `X-Admin-Key: <key>` revokes a user's sessions (a claims challenge follows).
 
 use std::process::ExitCode;
 
@@ -45,7 +46,9 @@ async fn main() -> ExitCode {
     let shutdown = async {
         tokio::signal::ctrl_c().await.ok();
     };
-    let app = mail_api::router(&api, mail_api::Mailboxes::default());
+    // Optional: enables `POST /admin/revoke/{user}` for requests with `X-Admin-Key: <this>`.
+    let admin_key = std::env::var("MAIL_API_ADMIN_KEY").ok().filter(|key| !key.is_empty());
+    let app = mail_api::router_with_admin(&api, mail_api::Mailboxes::default(), admin_key.as_deref());
     example_server::serve(listener, app, timeouts, shutdown).await;
     ExitCode::SUCCESS
 }

@@ -7,13 +7,12 @@
 use std::time::Duration;
 
 use axum::extract::{FromRef, State};
-use axum::http::StatusCode;
-use axum::http::header::AUTHORIZATION;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, Redirect};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use html_escape::{encode_double_quoted_attribute, encode_text};
-use msal_runtime::{AccessToken, Msal, SignedInUser, requires_scopes};
+use msal_runtime::error::DownstreamError;
+use msal_runtime::{AccessToken, Msal, SignedInUser, answer_challenges, requires_scopes};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -45,6 +44,8 @@ pub fn router(msal: &Msal, mut mail_api: Url) -> Router {
         .route("/mail", get(inbox))
         .route("/mail/compose", get(compose))
         .route("/mail/send", post(send))
+        // An API's claims challenge or missing scope, returned by a handler, sends the user to the provider.
+        .layer(axum::middleware::from_fn_with_state(msal.clone(), answer_challenges))
         .merge(msal.routes())
         .with_state(AppState { msal: msal.clone(), http, mail_api })
 }
@@ -89,16 +90,9 @@ struct InboxMessage {
 
 /// `GET /mail`: the inbox, read through the mail API with a `Mail.Read` token.
 #[requires_scopes("Mail.Read")]
-async fn inbox(token: AccessToken, State(app): State<AppState>) -> Result<Html<String>, MailApiError> {
-    let messages: Vec<InboxMessage> = app
-        .http
-        .get(app.mail_api.join("messages").expect("a relative path"))
-        .header(AUTHORIZATION, token.authorization_header())
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
+async fn inbox(token: AccessToken, State(app): State<AppState>) -> Result<Html<String>, DownstreamError> {
+    let request = app.http.get(app.mail_api.join("messages").expect("a relative path"));
+    let messages: Vec<InboxMessage> = token.call(request).await?.error_for_status()?.json().await?;
     let mut body = String::from("<p><a href=\"/mail/compose\">Write a message</a></p><ul id=\"inbox\">");
     for message in &messages {
         body.push_str(&format!(
@@ -142,43 +136,10 @@ async fn send(
     token: AccessToken,
     State(app): State<AppState>,
     Form(mail): Form<Mail>,
-) -> Result<Redirect, MailApiError> {
-    app.http
-        .post(app.mail_api.join("messages").expect("a relative path"))
-        .header(AUTHORIZATION, token.authorization_header())
-        .json(&mail)
-        .send()
-        .await?
-        .error_for_status()?;
+) -> Result<Redirect, DownstreamError> {
+    let request = app.http.post(app.mail_api.join("messages").expect("a relative path")).json(&mail);
+    token.call(request).await?.error_for_status()?;
     Ok(Redirect::to("/mail"))
-}
-
-/// The mail API failed or could not be reached.
-#[derive(Debug)]
-struct MailApiError(reqwest::Error);
-
-impl From<reqwest::Error> for MailApiError {
-    fn from(error: reqwest::Error) -> Self {
-        Self(error)
-    }
-}
-
-impl IntoResponse for MailApiError {
-    fn into_response(self) -> Response {
-        tracing::warn!(error = ?self.0.to_string(), "the mail API failed");
-        let status = match self.0.status() {
-            Some(status) if status.is_client_error() => StatusCode::BAD_REQUEST,
-            _ => StatusCode::BAD_GATEWAY,
-        };
-        (
-            status,
-            Html(page(
-                "Mail is unavailable",
-                "<p>The mail service could not handle the request. Please try again.</p>",
-            )),
-        )
-            .into_response()
-    }
 }
 
 fn page(title: &str, body: &str) -> String {

@@ -124,6 +124,10 @@ impl IntoResponse for DownstreamError {
             DownstreamError::InsufficientScope(_) => {
                 (StatusCode::FORBIDDEN, "Permission needed", "The service needs a permission you have not given yet.")
             }
+            DownstreamError::Http(error) if error.status().is_some_and(|status| status.is_client_error()) => {
+                tracing::warn!(error = %self, "an API refused a request");
+                (StatusCode::BAD_REQUEST, "Request refused", "The service could not handle the request.")
+            }
             DownstreamError::MalformedChallenge(_) | DownstreamError::Http(_) => {
                 tracing::warn!(error = %self, "a call to an API failed");
                 (StatusCode::BAD_GATEWAY, "Service unavailable", "A service this page needs could not be reached.")
