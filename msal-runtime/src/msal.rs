@@ -164,6 +164,7 @@ impl Msal {
                     min_interval: config.jwks_min_refetch_interval,
                     max_age: config.jwks_max_age,
                 },
+                client_capabilities: &config.client_capabilities,
             })
             .await?,
         );

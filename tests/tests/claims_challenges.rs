@@ -153,3 +153,24 @@ async fn without_the_middleware_a_challenge_is_a_page_linking_to_the_consent() {
     let html = page.text().await.unwrap();
     assert!(html.contains("/auth/signin?scope=Mail.Send"), "{html}");
 }
+
+#[tokio::test]
+async fn declared_capabilities_go_with_every_authorization_request_merged_with_a_challenge() {
+    let app = TestApp::start_with(|config| config.initial_scopes(["Mail.Read"]).client_capabilities(["cp1"])).await;
+    let browser = Browser::new();
+    let authorize = app.begin_sign_in(&browser, "/").await;
+    let claims: Value = serde_json::from_str(&query_param(&authorize, "claims").unwrap()).unwrap();
+    assert_eq!(claims, serde_json::json!({ "access_token": { "xms_cc": { "values": ["cp1"] } } }));
+    // The provider takes them on the authorization and the token request alike: the sign-in completes.
+    let response = browser.authorize(&authorize, "alice", &app.origin).await;
+    assert_eq!(browser.deliver(&response).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(browser.get(app.url("/mail")).await.status(), StatusCode::OK);
+
+    // A claims challenge then carries both.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    app.revoke_at_mail_api("alice").await;
+    let page = browser.get_with(app.url("/mail"), &[("sec-fetch-mode", "navigate")]).await;
+    let claims: Value = serde_json::from_str(&query_param(location(&page), "claims").unwrap()).unwrap();
+    assert_eq!(claims["access_token"]["xms_cc"]["values"], serde_json::json!(["cp1"]));
+    assert_eq!(claims["access_token"]["nbf"]["essential"], true);
+}

@@ -68,6 +68,7 @@ pub struct MsalConfigBuilder {
     pub(super) token_cache_lifetime: Duration,
     pub(super) handler_scopes_at_sign_in: bool,
     pub(super) declared_scopes: Option<Vec<String>>,
+    pub(super) client_capabilities: Vec<String>,
 }
 
 impl Default for MsalConfigBuilder {
@@ -104,6 +105,7 @@ impl Default for MsalConfigBuilder {
             token_cache_lifetime: Duration::from_secs(90 * 24 * 3600),
             handler_scopes_at_sign_in: false,
             declared_scopes: None,
+            client_capabilities: Vec::new(),
         }
     }
 }
@@ -314,6 +316,18 @@ impl MsalConfigBuilder {
         if self.from_env { env } else { method }
     }
 
+    /// Capabilities the client declares to the provider, such as `cp1` (it handles claims challenges: see
+    /// `AccessToken::call`), sent on every authorization and token request as Entra's `xms_cc` claims
+    /// request. Default: none.
+    pub fn client_capabilities<I, S>(mut self, capabilities: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.client_capabilities = capabilities.into_iter().map(Into::into).collect();
+        self
+    }
+
     /// Validates everything and builds the configuration.
     pub fn build(self) -> Result<MsalConfig, ConfigError> {
         let authority_setting = self.setting("MSAL_AUTHORITY", "authority");
@@ -368,6 +382,9 @@ impl MsalConfigBuilder {
                 Some(cookie::Key::from(&bytes))
             }
         };
+
+        let capabilities_setting = self.setting("MSAL_CLIENT_CAPABILITIES", "client_capabilities");
+        let client_capabilities = client_capabilities(capabilities_setting, &self.client_capabilities)?;
 
         let cache_setting = self.setting("MSAL_TOKEN_CACHE", "token_cache");
         let token_cache = token_cache_setting(cache_setting, self.token_cache.as_deref())?;
@@ -452,12 +469,22 @@ impl MsalConfigBuilder {
             token_cache_lifetime: self.token_cache_lifetime,
             handler_scopes_at_sign_in: self.handler_scopes_at_sign_in,
             declared_scopes,
+            client_capabilities,
         })
     }
 }
 
-/// A web origin (RFC 6454): a scheme, a host and a port, written as a browser sends it in `Origin`, without a
-/// path; https, or plain http on loopback.
+/// Capabilities are short names (`cp1`): letters, digits, `_` and `-`.
+fn client_capabilities(setting: &'static str, capabilities: &[String]) -> Result<Vec<String>, ConfigError> {
+    let valid = |c: &String| {
+        !c.is_empty() && c.len() <= 64 && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    };
+    match capabilities.iter().find(|capability| !valid(capability)) {
+        Some(bad) => Err(ConfigError::Choice { setting, value: bad.clone(), expected: "capability names such as cp1" }),
+        None => Ok(capabilities.to_vec()),
+    }
+}
+
 /// `MSAL_TOKEN_CACHE`: unset → the embedded store at its default path; `memory`; a Redis URL; a file path.
 fn token_cache_setting(setting: &'static str, value: Option<&str>) -> Result<TokenCacheSetting, ConfigError> {
     let Some(value) = value else {
@@ -497,6 +524,8 @@ fn store_key_ring(setting: &'static str, keys: &[KeyInput]) -> Result<StoreKeyRi
     Ok(StoreKeyRing(ring))
 }
 
+/// A web origin (RFC 6454): a scheme, a host and a port, written as a browser sends it in `Origin`, without a
+/// path; https, or plain http on loopback.
 fn origin(setting: &'static str, value: &str) -> Result<url::Origin, ConfigError> {
     let url = secure_url(setting, value)?;
     if !matches!(url.path(), "" | "/") || url.query().is_some() {

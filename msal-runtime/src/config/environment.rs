@@ -24,6 +24,7 @@ impl MsalConfig {
     /// | `MSAL_POST_LOGOUT_REDIRECT_URI` | optional: where the provider sends the user after sign-out |
     /// | `MSAL_DECLARED_SCOPES` | optional: the scopes the app registration has; others used by handlers are warned about |
     /// | `MSAL_ALLOWED_SCOPES` | optional: scopes `/auth/signin?scope=…` accepts besides the handlers' and `MSAL_SCOPES` |
+    /// | `MSAL_CLIENT_CAPABILITIES` | optional: capabilities the client declares, such as `cp1` (it handles claims challenges) |
     /// | `MSAL_TRUSTED_ORIGINS` | optional: other origins whose form posts and scripts signed-in users may send |
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
@@ -59,6 +60,10 @@ fn builder_from(lookup: impl Fn(&str) -> Option<String>) -> Result<MsalConfigBui
     if let Some(origins) = var("MSAL_TRUSTED_ORIGINS") {
         let origins = origins.split(|c: char| c == ',' || c.is_whitespace()).filter(|origin| !origin.is_empty());
         builder.trusted_origins = origins.map(str::to_owned).collect();
+    }
+    if let Some(capabilities) = var("MSAL_CLIENT_CAPABILITIES") {
+        let capabilities = capabilities.split(|c: char| c == ',' || c.is_whitespace()).filter(|c| !c.is_empty());
+        builder.client_capabilities = capabilities.map(str::to_owned).collect();
     }
     if let Some(scopes) = var("MSAL_SCOPES") {
         builder.initial_scopes = scopes.split_whitespace().map(str::to_owned).collect();
@@ -148,7 +153,7 @@ mod tests {
 
     #[test]
     fn explains_bad_values() {
-        let cases: [(&str, &str, &str); 14] = [
+        let cases: [(&str, &str, &str); 15] = [
             (
                 "MSAL_AUTHORITY",
                 "login.microsoftonline.com/common",
@@ -178,6 +183,11 @@ mod tests {
             ("MSAL_TOKEN_CACHE", "postgres://db/msal", "MSAL_TOKEN_CACHE: an unknown kind of store URL"),
             ("MSAL_TOKEN_CACHE", "/var/lib/app/", "MSAL_TOKEN_CACHE: a directory, not a file path"),
             ("MSAL_STORE_KEYS", "c2hvcnQ=", "MSAL_STORE_KEYS: key 1 is not base64 of 32 bytes"),
+            (
+                "MSAL_CLIENT_CAPABILITIES",
+                "cp1, cp\"2",
+                "MSAL_CLIENT_CAPABILITIES: \"cp\\\"2\" is not one of capability names such as cp1",
+            ),
             ("MSAL_SCOPES", "Mail.Read openid", "MSAL_SCOPES: `openid` is always requested by the runtime"),
         ];
         for (name, value, expected) in cases {

@@ -100,6 +100,7 @@ pub struct MsalConfig {
     pub(crate) token_cache_lifetime: Duration,
     pub(crate) handler_scopes_at_sign_in: bool,
     pub(crate) declared_scopes: Option<ScopeSet>,
+    pub(crate) client_capabilities: Vec<String>,
 }
 
 impl MsalConfig {

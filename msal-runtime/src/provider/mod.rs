@@ -5,6 +5,7 @@
 pub(crate) mod account;
 pub(crate) mod admin_consent;
 pub(crate) mod authority;
+pub(crate) mod capabilities;
 pub(crate) mod credential;
 pub(crate) mod discovery;
 pub(crate) mod http;

@@ -140,6 +140,8 @@ pub(crate) struct TokenEndpoint {
     pub(crate) credential: ClientCredential,
     /// Entra dialect: ask for `client_info` (the `uid.utid` account id).
     pub(crate) entra: bool,
+    /// The client's capabilities as a claims request, sent with every token request (see `capabilities`).
+    pub(crate) capabilities: Option<String>,
 }
 
 impl TokenEndpoint {
@@ -160,9 +162,7 @@ impl TokenEndpoint {
             ("code_verifier", verifier),
             ("scope", scope.as_str()),
         ];
-        if self.entra {
-            form.push(("client_info", "1"));
-        }
+        self.dialect(&mut form);
         self.request("authorization_code", form).await
     }
 
@@ -171,10 +171,18 @@ impl TokenEndpoint {
         let scope = scopes.to_scope_string();
         let mut form =
             vec![("grant_type", "refresh_token"), ("refresh_token", refresh_token.expose()), ("scope", scope.as_str())];
+        self.dialect(&mut form);
+        self.request("refresh_token", form).await
+    }
+
+    /// What every token request adds: Entra's `client_info`, and the client's capabilities.
+    fn dialect<'a>(&'a self, form: &mut Vec<(&'a str, &'a str)>) {
         if self.entra {
             form.push(("client_info", "1"));
         }
-        self.request("refresh_token", form).await
+        if let Some(capabilities) = &self.capabilities {
+            form.push(("claims", capabilities));
+        }
     }
 
     /// One token request, measured (`telemetry`) and spanned: the grant and the outcome, never a token.
@@ -259,6 +267,33 @@ mod tests {
             retry_after: retry_after.map(Duration::from_secs),
             body: bytes::Bytes::copy_from_slice(body.as_bytes()),
         }
+    }
+
+    #[test]
+    fn every_token_request_carries_the_dialect_and_the_capabilities() {
+        let endpoint = |entra: bool, capabilities: Option<&str>| TokenEndpoint {
+            http: ProviderHttp::new(Duration::from_secs(1)).unwrap(),
+            url: Url::parse("https://idp.example/token").unwrap(),
+            client_id: "client".to_owned(),
+            credential: ClientCredential::SecretPost(crate::provider::credential::ClientSecret::new("s")),
+            entra,
+            capabilities: capabilities.map(str::to_owned),
+        };
+        let with = endpoint(true, Some(r#"{"access_token":{"xms_cc":{"values":["cp1"]}}}"#));
+        let mut form = vec![("grant_type", "refresh_token")];
+        with.dialect(&mut form);
+        assert_eq!(
+            form,
+            [
+                ("grant_type", "refresh_token"),
+                ("client_info", "1"),
+                ("claims", r#"{"access_token":{"xms_cc":{"values":["cp1"]}}}"#)
+            ]
+        );
+        let without = endpoint(false, None);
+        let mut form = vec![("grant_type", "refresh_token")];
+        without.dialect(&mut form);
+        assert_eq!(form, [("grant_type", "refresh_token")]);
     }
 
     /// The shape of an Entra v2.0 token response to an authorization code redemption with `client_info=1`.

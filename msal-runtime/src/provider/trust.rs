@@ -9,6 +9,7 @@ use url::Url;
 
 use crate::provider::account::{AccountError, AccountIdentity, identify};
 use crate::provider::authority::{Authority, IssuerMismatch};
+use crate::provider::capabilities::with_capabilities;
 use crate::provider::credential::CredentialSetting;
 use crate::provider::discovery::{DiscoveryError, ProviderMetadata, discover};
 use crate::provider::http::ProviderHttp;
@@ -28,6 +29,8 @@ pub(crate) struct ProviderSettings<'a> {
     pub(crate) id_token_algorithms: &'a [Algorithm],
     pub(crate) clock_skew: Duration,
     pub(crate) key_refresh: KeyRefreshPolicy,
+    /// The client's capabilities (`cp1`), sent with every token request.
+    pub(crate) client_capabilities: &'a [String],
 }
 
 /// Why the provider cannot be trusted or reached at start-up.
@@ -75,6 +78,7 @@ impl Provider {
             client_id: settings.client_id.to_owned(),
             credential: settings.credential.resolve(metadata.token_endpoint_auth_methods_supported.as_deref()),
             entra: settings.authority.is_entra(),
+            capabilities: with_capabilities(None, settings.client_capabilities),
         };
         let id_tokens = IdTokenRules {
             client_id: settings.client_id.to_owned(),

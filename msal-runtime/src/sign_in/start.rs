@@ -14,6 +14,7 @@ use url::Url;
 
 use crate::clock::unix_now;
 use crate::config::settings::{MsalConfig, ResponseMode};
+use crate::provider::capabilities::with_capabilities;
 use crate::random::random_token;
 use crate::scope::set::ScopeSet;
 use crate::secret::Secret;
@@ -101,6 +102,8 @@ pub(crate) struct SignInStart {
     /// What `GET /auth/signin` may ask for: the scopes of every `#[requires_scopes]` handler, the initial ones
     /// and those the app allows explicitly.
     allowed_scopes: ScopeSet,
+    /// The client's capabilities (`cp1`), merged into every authorization request's claims.
+    capabilities: Vec<String>,
     transactions: Transactions,
 }
 
@@ -120,6 +123,7 @@ impl SignInStart {
             entra: config.authority.is_entra(),
             initial_scopes: config.initial_scopes.clone(),
             allowed_scopes: allowed_scopes.without_reserved(),
+            capabilities: config.client_capabilities.clone(),
             transactions,
         }
     }
@@ -184,8 +188,8 @@ impl SignInStart {
             if let Some(login_hint) = request.login_hint {
                 query.append_pair("login_hint", login_hint);
             }
-            if let Some(claims) = request.claims {
-                query.append_pair("claims", claims);
+            if let Some(claims) = with_capabilities(request.claims, &self.capabilities) {
+                query.append_pair("claims", &claims);
             }
             if let Some(prompt) = request.prompt {
                 query.append_pair("prompt", prompt);
