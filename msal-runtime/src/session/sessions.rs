@@ -125,7 +125,7 @@ impl Sessions {
             Ok(record) => Some(self.store.adopt(Arc::new(record?))),
             Err(error) => {
                 // Treated as signed out: the browser goes through sign-in, which answers clearly if the store
-                // is still down (docs/ARCHITECTURE.md, "When the store is down").
+                // is still down (the README, "Choosing a store": when the store is down).
                 tracing::warn!(error = %error, "the shared session store is unavailable");
                 None
             }
