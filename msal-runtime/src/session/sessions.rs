@@ -13,10 +13,16 @@ use crate::session::store::{Remembered, SentCookie, SessionId, SessionRecord, Se
 use crate::store::error::StoreError;
 use crate::web::cookies::{CookieKind, Cookies};
 
-/// What [`Sessions::record_here`] found.
+/// What [`Sessions::record_here`] found, or left to the shared store.
 enum Here {
     Found(Option<Arc<SessionRecord>>),
-    AskShared,
+    /// Live; its activity is due to be written to the shared store.
+    Touch(Arc<SessionRecord>),
+    /// The cookie opened to a session this instance does not hold.
+    Fetch {
+        key: [u8; 32],
+        sent: SentCookie,
+    },
 }
 
 /// The sessions of one app: the store (with, when configured, the shared store behind it), and the cookie
@@ -63,17 +69,18 @@ impl Sessions {
     pub(crate) async fn record(&self, headers: &HeaderMap) -> Option<Arc<SessionRecord>> {
         match self.record_here(headers) {
             Here::Found(record) => record,
-            // Boxed: the shared store's path is the rare one, and its future is large; the common path's
-            // future stays small (every request moves it).
-            Here::AskShared => Box::pin(self.record_shared(headers)).await,
+            // Boxed: the shared store's paths are the rare ones, and their futures are large; the common
+            // path's future stays small (every request moves it).
+            Here::Touch(record) => Box::pin(self.touched(record)).await,
+            Here::Fetch { key, sent } => Box::pin(self.fetch_opened(key, sent)).await,
         }
     }
 
-    /// [`record`](Self::record) from this process's memory alone, or what it cannot tell without the shared
-    /// store (a session it does not hold, or one whose activity is due to be written there).
+    /// [`record`](Self::record) from this process's memory alone, or what is left to do with the shared
+    /// store: a session whose activity is due to be written there, or one this instance does not hold.
     fn record_here(&self, headers: &HeaderMap) -> Here {
         let found = |record: Arc<SessionRecord>| match &self.shared {
-            Some(shared) if shared.touch_due(&record) => Here::AskShared,
+            Some(shared) if shared.touch_due(&record) => Here::Touch(record),
             _ => Here::Found(Some(record)),
         };
         for sent_value in self.cookies.session_values(headers) {
@@ -83,39 +90,24 @@ impl Sessions {
                 Remembered::Ended if self.shared.is_none() => return Here::Found(None),
                 Remembered::Ended | Remembered::Unknown => {}
             }
-            match self.cookies.open_session(sent_value, |id| self.store.load_opened(id, sent)) {
-                Some(Some(record)) => return found(record),
-                Some(None) if self.shared.is_none() => return Here::Found(None),
-                Some(None) => return Here::AskShared,
+            let opened = self.cookies.open_session(sent_value, |id| (store_key(id), self.store.load_opened(id, sent)));
+            match opened {
+                Some((_, Some(record))) => return found(record),
+                Some((_, None)) if self.shared.is_none() => return Here::Found(None),
+                Some((key, None)) => return Here::Fetch { key, sent },
                 None => {}
             }
         }
         Here::Found(None)
     }
 
-    /// [`record`](Self::record) with the shared store's help.
-    async fn record_shared(&self, headers: &HeaderMap) -> Option<Arc<SessionRecord>> {
-        for sent_value in self.cookies.session_values(headers) {
-            let sent = SentCookie::of(sent_value);
-            match self.store.load_remembered(&sent) {
-                Remembered::Live(record) => return self.touched(record).await,
-                Remembered::Ended if self.shared.is_none() => return None,
-                Remembered::Ended | Remembered::Unknown => {}
-            }
-            let opened = self.cookies.open_session(sent_value, |id| (store_key(id), self.store.load_opened(id, sent)));
-            match opened {
-                Some((_, Some(record))) => return self.touched(record).await,
-                Some((key, None)) => {
-                    let record = self.shared_record(key).await;
-                    if record.is_some() {
-                        self.store.remember(key, sent);
-                    }
-                    return record;
-                }
-                None => {}
-            }
+    /// The session under `key` from the shared store, its cookie (sent as `sent`) remembered if it is live.
+    async fn fetch_opened(&self, key: [u8; 32], sent: SentCookie) -> Option<Arc<SessionRecord>> {
+        let record = self.shared_record(key).await;
+        if record.is_some() {
+            self.store.remember(key, sent);
         }
-        None
+        record
     }
 
     /// The session under `key` from the shared store, kept in the L1; `None` without a shared store.
