@@ -33,9 +33,9 @@ pub(crate) trait Finished: Clone + Send + Sync + 'static {
 
 /// The key of a sign-in: the SHA-256 of its `state`, so the store's size per entry is fixed whatever a
 /// callback sends as `state`.
-type Key = [u8; 32];
+pub(crate) type Key = [u8; 32];
 
-fn key(state: &str) -> Key {
+pub(crate) fn key(state: &str) -> Key {
     Sha256::digest(state.as_bytes()).into()
 }
 

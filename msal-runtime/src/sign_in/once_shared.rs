@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
+use crate::sign_in::once;
 use crate::store::error::StoreError;
 use crate::store::sealing::StoreKeys;
 use crate::store::shared::{Expect, Kind, SharedStore, StoreKey, Written};
@@ -56,7 +56,7 @@ impl SharedRedemptions {
     }
 
     fn key(&self, state: &str) -> StoreKey {
-        self.keys.name(Kind::Redemption, &Sha256::digest(state.as_bytes()))
+        self.keys.name(Kind::Redemption, &once::key(state))
     }
 
     fn seal(&self, key: &StoreKey, outcome: &SharedOutcome) -> Vec<u8> {
