@@ -6,8 +6,8 @@ use http::StatusCode;
 use http::header::AUTHORIZATION;
 
 use crate::acquire::access_token::AccessToken;
-use crate::config::routes::SIGN_IN_PATH;
 use crate::downstream::challenge::{Challenge, ChallengeError, ClaimsChallenge, InsufficientScope, challenge_of};
+use crate::sign_in::start::sign_in_link;
 use crate::web::page::error_page;
 
 /// An API call that did not give the handler an answer to use.
@@ -79,7 +79,6 @@ impl DownstreamError {
     /// A same-origin URL that starts the sign-in the challenge needs, for the page answered without the
     /// middleware (which knows the page to come back to, and the user's login hint).
     fn consent_url(&self) -> Option<String> {
-        let mut query = url::form_urlencoded::Serializer::new(String::new());
         let (scopes, claims) = match self {
             DownstreamError::ClaimsChallenge(challenge) => {
                 (challenge.refused.as_ref().and_then(AccessToken::scopes), Some(challenge.claims()))
@@ -87,13 +86,7 @@ impl DownstreamError {
             DownstreamError::InsufficientScope(needed) => (needed.scopes(), None),
             _ => return None,
         };
-        if let Some(scopes) = scopes {
-            query.append_pair("scope", &scopes.to_scope_string());
-        }
-        if let Some(claims) = claims {
-            query.append_pair("claims", claims);
-        }
-        Some(format!("{SIGN_IN_PATH}?{}", query.finish()))
+        Some(sign_in_link(None, scopes, None, claims))
     }
 
     /// What the middleware needs, when this is a challenge of a call it knows the token of.

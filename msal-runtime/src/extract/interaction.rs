@@ -17,14 +17,13 @@ use serde_json::json;
 
 use crate::acquire::error::{InteractionReason, InteractionRequired};
 use crate::clock::unix_now;
-use crate::config::routes::SIGN_IN_PATH;
 use crate::extract::request_kind::RequestKind;
 use crate::msal::Msal;
 use crate::provider::account::HomeAccountId;
 use crate::scope::set::{Scope, ScopeSet};
 use crate::session::store::SessionRecord;
 use crate::sign_in::return_url::ReturnUrl;
-use crate::sign_in::start::SignInRequest;
+use crate::sign_in::start::{SignInRequest, sign_in_link};
 
 /// A session created by a consent or re-authentication less than this long ago that still lacks the
 /// scopes it was created for is a loop in the making.
@@ -90,18 +89,7 @@ impl Interaction {
     /// A same-origin URL that starts the sign-in or consent when the browser navigates to it:
     /// `/auth/signin?return_url=…&scope=…[&login_hint=…][&claims=…]`.
     pub fn consent_url(&self) -> String {
-        let mut query = url::form_urlencoded::Serializer::new(String::new());
-        query.append_pair("return_url", self.return_url.as_str());
-        if !self.ask_for.is_empty() {
-            query.append_pair("scope", &self.ask_for.to_scope_string());
-        }
-        if let Some(login_hint) = &self.login_hint {
-            query.append_pair("login_hint", login_hint);
-        }
-        if let Some(claims) = &self.claims {
-            query.append_pair("claims", claims);
-        }
-        format!("{SIGN_IN_PATH}?{}", query.finish())
+        sign_in_link(Some(&self.return_url), Some(&self.ask_for), self.login_hint.as_deref(), self.claims.as_deref())
     }
 
     /// The machine-readable error of the 401 answer: `sign_in_required` or `interaction_required`.

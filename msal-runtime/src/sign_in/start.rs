@@ -13,6 +13,7 @@ use http::{HeaderMap, HeaderValue, StatusCode};
 use url::Url;
 
 use crate::clock::unix_now;
+use crate::config::routes::SIGN_IN_PATH;
 use crate::config::settings::{MsalConfig, ResponseMode};
 use crate::provider::capabilities::with_capabilities;
 use crate::random::random_token;
@@ -44,6 +45,30 @@ const MAX_SCOPE_PARAM_LEN: usize = 4 * 1024;
 
 /// Longest `login_hint` accepted (an email address is at most 254 characters, RFC 5321 §4.5.3.1).
 const MAX_LOGIN_HINT_LEN: usize = 256;
+
+/// A same-origin URL that starts a sign-in when a browser navigates to it (the route below reads it):
+/// `/auth/signin?[return_url=…][&scope=…][&login_hint=…][&claims=…]`.
+pub(crate) fn sign_in_link(
+    return_url: Option<&ReturnUrl>,
+    scopes: Option<&ScopeSet>,
+    login_hint: Option<&str>,
+    claims: Option<&str>,
+) -> String {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    if let Some(return_url) = return_url {
+        query.append_pair("return_url", return_url.as_str());
+    }
+    if let Some(scopes) = scopes.filter(|scopes| !scopes.is_empty()) {
+        query.append_pair("scope", &scopes.to_scope_string());
+    }
+    if let Some(login_hint) = login_hint {
+        query.append_pair("login_hint", login_hint);
+    }
+    if let Some(claims) = claims {
+        query.append_pair("claims", claims);
+    }
+    format!("{SIGN_IN_PATH}?{}", query.finish())
+}
 
 /// `GET /auth/signin?return_url=…[&scope=…][&login_hint=…][&claims=…]`.
 pub(crate) async fn sign_in(
