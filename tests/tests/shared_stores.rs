@@ -32,6 +32,24 @@ async fn on_embedded() -> (Cluster, PathBuf) {
     (cluster, path)
 }
 
+/// Alice signed in through the cluster, her inbox read; the token requests the provider has had so far.
+async fn alice_reading_mail(cluster: &Cluster) -> (Browser, u64) {
+    let browser = Browser::new();
+    cluster.sign_in(&browser, "/", "alice").await;
+    assert_eq!(browser.get(cluster.url("/mail")).await.status(), StatusCode::OK);
+    (browser, cluster.idp.requests("POST /token").await)
+}
+
+/// Restarts the only instance on its store: the browser is still signed in and reads its inbox with the
+/// cached token (no provider call since `token_requests`).
+async fn restart_and_read_mail(cluster: &mut Cluster, browser: &Browser, token_requests: u64) {
+    cluster.stop_instance(0).await;
+    cluster.start_instance().await;
+    assert_eq!(browser.get(cluster.url("/me")).await.status(), StatusCode::OK, "still signed in after the restart");
+    assert_eq!(browser.get(cluster.url("/mail")).await.status(), StatusCode::OK);
+    assert_eq!(cluster.idp.requests("POST /token").await, token_requests, "no provider call after the restart");
+}
+
 /// A fresh embedded store's path.
 fn embedded_path() -> PathBuf {
     let name = format!("msal-e2e-{}-{}", std::process::id(), rand_suffix());
@@ -168,18 +186,8 @@ async fn signing_out_on_one_instance_ends_the_session_on_both() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn restarting_an_instance_on_the_embedded_store_keeps_users_signed_in() {
     let (mut cluster, path) = on_embedded().await;
-    let browser = Browser::new();
-    cluster.sign_in(&browser, "/", "alice").await;
-    assert_eq!(browser.get(cluster.url("/mail")).await.status(), StatusCode::OK);
-    let token_requests = cluster.idp.requests("POST /token").await;
-
-    cluster.stop_instance(0).await;
-    cluster.start_instance().await;
-
-    let me = browser.get(cluster.url("/me")).await;
-    assert_eq!(me.status(), StatusCode::OK, "still signed in after the restart");
-    assert_eq!(browser.get(cluster.url("/mail")).await.status(), StatusCode::OK);
-    assert_eq!(cluster.idp.requests("POST /token").await, token_requests, "no provider call after the restart");
+    let (browser, token_requests) = alice_reading_mail(&cluster).await;
+    restart_and_read_mail(&mut cluster, &browser, token_requests).await;
     let _ = std::fs::remove_dir_all(path.parent().unwrap());
 }
 
@@ -287,18 +295,11 @@ async fn rotating_the_store_key_keeps_users_signed_in_and_dropping_the_oldest_si
         config.token_cache(store.clone()).store_keys(ring).cookie_key(COOKIE_KEY).initial_scopes(["Mail.Read"])
     })
     .await;
-    let browser = Browser::new();
-    cluster.sign_in(&browser, "/", "alice").await;
-    assert_eq!(browser.get(cluster.url("/mail")).await.status(), StatusCode::OK);
-    let token_requests = cluster.idp.requests("POST /token").await;
+    let (browser, token_requests) = alice_reading_mail(&cluster).await;
 
     // A new key in front: what the old one sealed still opens, and the names are the same.
     *keys.lock().unwrap() = vec![new, old];
-    cluster.stop_instance(0).await;
-    cluster.start_instance().await;
-    assert_eq!(browser.get(cluster.url("/me")).await.status(), StatusCode::OK, "signed in across the rotation");
-    assert_eq!(browser.get(cluster.url("/mail")).await.status(), StatusCode::OK);
-    assert_eq!(cluster.idp.requests("POST /token").await, token_requests, "the cached token still opens");
+    restart_and_read_mail(&mut cluster, &browser, token_requests).await;
 
     // The oldest key names the entries: dropping it renames them, and the user signs in again, cleanly.
     *keys.lock().unwrap() = vec![new];
