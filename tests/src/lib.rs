@@ -1,10 +1,11 @@
 //! Harness of the end-to-end tests: a real identity provider (node-oidc-provider), the example app on a free
-//! loopback port, a cookie-keeping HTTP client that goes through the provider's pages like a user, and a
-//! `redis-server` of a test's own.
+//! loopback port, a cookie-keeping HTTP client that goes through the provider's pages like a user, headless
+//! Chromium for the browser test, and a `redis-server` of a test's own.
 
 pub mod app;
 pub mod bench_cache;
 pub mod browser;
+pub mod chromium;
 pub mod cluster;
 pub mod fixtures;
 pub mod idp;

@@ -167,7 +167,7 @@ pub(crate) async fn interaction_required(
     session: &SessionRecord,
     required: InteractionRequired,
 ) -> Option<Interaction> {
-    if just_interacted_for(session, scopes) {
+    if just_interacted_for(session, scopes, required.claims.is_some()) {
         return None;
     }
     let ask_for = interaction_scopes(msal, &session.account.home_account_id, scopes).await;
@@ -258,14 +258,48 @@ fn resource_of(scope: &Scope) -> &str {
     scope.as_str().rfind('/').map_or("", |at| &scope.as_str()[..at])
 }
 
-fn just_interacted_for(session: &SessionRecord, scopes: &ScopeSet) -> bool {
+/// Whether `session` was created less than [`LOOP_WINDOW`] ago by a consent or re-authentication for
+/// `scopes`, so that sending the user to the provider again would loop. For a claims challenge, only a
+/// re-authentication that passed claims on counts: an API may revoke a session a minute after a consent.
+fn just_interacted_for(session: &SessionRecord, scopes: &ScopeSet, claims_challenge: bool) -> bool {
     let recent = unix_now().saturating_sub(session.created_at) < LOOP_WINDOW.as_secs();
-    recent && session.interaction_for.as_ref().is_some_and(|done| done.is_superset_of(scopes))
+    recent
+        && session
+            .interaction_for
+            .as_ref()
+            .is_some_and(|done| done.scopes.is_superset_of(scopes) && (done.claims || !claims_challenge))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::session::store::Interacted;
+
+    fn session(interaction_for: Option<Interacted>, created_ago: u64) -> SessionRecord {
+        let account = crate::cache::partition::tests::identity("alice");
+        let created_at = unix_now() - created_ago;
+        SessionRecord::new([0; 32], account, created_at, created_at, interaction_for)
+    }
+
+    #[test]
+    fn a_loop_is_a_fresh_interaction_for_the_same_thing() {
+        let mail = ScopeSet::parse("Mail.Read Mail.Send").unwrap();
+        let read = ScopeSet::parse("Mail.Read").unwrap();
+        let consent = || Some(Interacted { scopes: mail.clone(), claims: false });
+        let reauthentication = || Some(Interacted { scopes: mail.clone(), claims: true });
+
+        // Consent again right after a consent for these scopes: a loop.
+        assert!(just_interacted_for(&session(consent(), 5), &read, false));
+        // A claims challenge right after a consent is not (an API revoked the session meanwhile) ...
+        assert!(!just_interacted_for(&session(consent(), 5), &read, true));
+        // ... but right after passing claims on, it is.
+        assert!(just_interacted_for(&session(reauthentication(), 5), &read, true));
+        // Not for other scopes, not after the window, not after a plain sign-in.
+        assert!(!just_interacted_for(&session(consent(), 5), &ScopeSet::parse("Calendars.Read").unwrap(), false));
+        assert!(!just_interacted_for(&session(consent(), LOOP_WINDOW.as_secs() + 1), &read, false));
+        assert!(!just_interacted_for(&session(None, 5), &read, true));
+    }
 
     #[test]
     fn resources_of_scopes() {

@@ -7,9 +7,8 @@ use std::sync::atomic::Ordering;
 use http::{HeaderMap, HeaderValue};
 
 use crate::provider::account::AccountIdentity;
-use crate::scope::set::ScopeSet;
 use crate::session::shared::{SharedSessions, Touched};
-use crate::session::store::{Remembered, SentCookie, SessionId, SessionRecord, SessionStore, store_key};
+use crate::session::store::{Interacted, Remembered, SentCookie, SessionId, SessionRecord, SessionStore, store_key};
 use crate::store::error::StoreError;
 use crate::web::cookies::{CookieKind, Cookies};
 
@@ -158,7 +157,7 @@ impl Sessions {
     pub(crate) async fn begin(
         &self,
         account: AccountIdentity,
-        interaction_for: Option<ScopeSet>,
+        interaction_for: Option<Interacted>,
     ) -> Result<SessionId, StoreError> {
         let (id, record) = self.store.create(account, interaction_for);
         if let Some(shared) = &self.shared

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::clock::unix_now;
 use crate::provider::account::AccountIdentity;
 use crate::scope::set::ScopeSet;
-use crate::session::store::{SessionRecord, SessionStore};
+use crate::session::store::{Interacted, SessionRecord, SessionStore};
 use crate::store::changes::{Changes, Heard};
 use crate::store::error::StoreError;
 use crate::store::sealing::StoreKeys;
@@ -30,6 +30,9 @@ struct StoredSession {
     last_seen: u64,
     /// The scopes as a space-separated string.
     interaction_for: Option<String>,
+    /// `Interacted::claims`; absent in sessions stored before it was (read as `false`).
+    #[serde(default)]
+    interaction_claims: bool,
 }
 
 /// The shared half of the sessions.
@@ -73,7 +76,8 @@ impl SharedSessions {
             account: record.account.clone(),
             created_at: record.created_at,
             last_seen,
-            interaction_for: record.interaction_for.as_ref().map(ScopeSet::to_scope_string),
+            interaction_for: record.interaction_for.as_ref().map(|done| done.scopes.to_scope_string()),
+            interaction_claims: record.interaction_for.as_ref().is_some_and(|done| done.claims),
         };
         let json = serde_json::to_vec(&stored).expect("a session serializes");
         self.keys.seal(key, &json)
@@ -110,7 +114,11 @@ impl SharedSessions {
             tracing::warn!("a stored session is not a session; read as absent");
             return Ok(None);
         };
-        let interaction_for = stored.interaction_for.as_deref().and_then(|scopes| ScopeSet::parse(scopes).ok());
+        let interaction_for = stored
+            .interaction_for
+            .as_deref()
+            .and_then(|scopes| ScopeSet::parse(scopes).ok())
+            .map(|scopes| Interacted { scopes, claims: stored.interaction_claims });
         let record =
             SessionRecord::new(*record_key, stored.account, stored.created_at, stored.last_seen, interaction_for);
         if record.deadline(self.timeouts) <= unix_now() {

@@ -84,13 +84,23 @@ pub(crate) struct SessionRecord {
     pub(crate) account: AccountIdentity,
     pub(crate) created_at: u64,
     pub(crate) last_seen: AtomicU64,
-    /// The scopes of the consent or re-authentication that created this session, if it was one: a request
-    /// that needs them again right away would otherwise send the user round in a loop.
-    pub(crate) interaction_for: Option<ScopeSet>,
+    /// The consent or re-authentication that created this session, if it was one: a request that needs
+    /// the same again right away would otherwise send the user round in a loop.
+    pub(crate) interaction_for: Option<Interacted>,
     /// With a shared store (see `shared`): the version of the shared copy this record matches, and the
     /// `last_seen` written there.
     pub(crate) shared_version: AtomicU64,
     pub(crate) shared_seen: AtomicU64,
+}
+
+/// A consent or re-authentication a session was created by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Interacted {
+    /// The scopes it asked for.
+    pub(crate) scopes: ScopeSet,
+    /// It passed a claims challenge on to the provider. A claims challenge right after a mere consent is
+    /// no loop: the API may revoke a session at any time, a minute after a consent too.
+    pub(crate) claims: bool,
 }
 
 impl SessionRecord {
@@ -99,7 +109,7 @@ impl SessionRecord {
         account: AccountIdentity,
         created_at: u64,
         last_seen: u64,
-        interaction_for: Option<ScopeSet>,
+        interaction_for: Option<Interacted>,
     ) -> Self {
         Self {
             key,
@@ -200,7 +210,7 @@ impl SessionStore {
     pub(crate) fn create(
         &self,
         account: AccountIdentity,
-        interaction_for: Option<ScopeSet>,
+        interaction_for: Option<Interacted>,
     ) -> (SessionId, Arc<SessionRecord>) {
         let id = SessionId(Secret::new(random_token()));
         let now = unix_now();

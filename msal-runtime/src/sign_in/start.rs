@@ -19,6 +19,7 @@ use crate::provider::capabilities::with_capabilities;
 use crate::random::random_token;
 use crate::scope::set::ScopeSet;
 use crate::secret::Secret;
+use crate::session::store::Interacted;
 use crate::sign_in::pkce::PkceVerifier;
 use crate::sign_in::return_url::ReturnUrl;
 use crate::sign_in::transaction::{PendingSignIn, TransactionError, Transactions};
@@ -227,7 +228,9 @@ impl SignInStart {
             return_url,
             response_mode: self.response_mode,
             scopes,
-            interaction: request.scopes.cloned(),
+            interaction: request
+                .scopes
+                .map(|scopes| Interacted { scopes: scopes.clone(), claims: request.claims.is_some() }),
             started_at: unix_now(),
         };
         let set_cookies = self.transactions.begin(headers, &state, &pending)?;

@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 use crate::config::settings::ResponseMode;
 use crate::scope::set::ScopeSet;
 use crate::secret::Secret;
+use crate::session::store::Interacted;
 use crate::sign_in::pkce::PkceVerifier;
 use crate::sign_in::return_url::ReturnUrl;
 use crate::web::cookies::{CookieKind, Cookies};
@@ -39,8 +40,8 @@ pub(crate) struct PendingSignIn {
     pub(crate) response_mode: ResponseMode,
     /// Everything asked for, the reserved scopes included.
     pub(crate) scopes: ScopeSet,
-    /// The scopes a consent or re-authentication was started for (`None`: a plain sign-in).
-    pub(crate) interaction: Option<ScopeSet>,
+    /// The consent or re-authentication it was started for (`None`: a plain sign-in).
+    pub(crate) interaction: Option<Interacted>,
     /// When it started (Unix seconds): it is refused once the sign-in timeout has passed.
     pub(crate) started_at: u64,
 }
@@ -69,6 +70,9 @@ struct Sealed {
     sc: String,
     /// The scopes (without the reserved ones) were asked for by a consent or re-authentication.
     i: bool,
+    /// The re-authentication carried a claims challenge (absent in cookies sealed before it was).
+    #[serde(default)]
+    ic: bool,
     t: u64,
     /// The nanosecond it was sealed at: orders sign-ins started within the same second, for the cap.
     o: u128,
@@ -110,6 +114,7 @@ impl Transactions {
             f: pending.response_mode == ResponseMode::FormPost,
             sc: pending.scopes.to_scope_string(),
             i: pending.interaction.is_some(),
+            ic: pending.interaction.as_ref().is_some_and(|done| done.claims),
             t: pending.started_at,
             o: SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_nanos(),
         };
@@ -136,7 +141,7 @@ impl Transactions {
             verifier: PkceVerifier::from_secret(sealed.v),
             return_url: ReturnUrl::parse(&sealed.r).ok()?,
             response_mode: if sealed.f { ResponseMode::FormPost } else { ResponseMode::Query },
-            interaction: sealed.i.then(|| scopes.without_reserved()),
+            interaction: sealed.i.then(|| Interacted { scopes: scopes.without_reserved(), claims: sealed.ic }),
             scopes,
             started_at: sealed.t,
         })
