@@ -18,5 +18,7 @@ pub use crate::provider::id_token::IdTokenError;
 pub use crate::provider::token_endpoint::{ProviderError, TokenError};
 pub use crate::scope::set::ScopeError;
 pub use crate::sign_in::return_url::ReturnUrlError;
+#[cfg(feature = "testing")]
+pub use crate::testing::TestingError;
 pub use crate::web_api::bearer::BearerRejection;
 pub use crate::web_api::error::{BearerError, ProtectedApiError};

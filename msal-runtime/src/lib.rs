@@ -45,6 +45,9 @@ mod session;
 mod sign_in;
 mod store;
 pub mod telemetry;
+#[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
+pub mod testing;
 mod web;
 mod web_api;
 

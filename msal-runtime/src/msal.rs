@@ -144,30 +144,21 @@ impl Msal {
     }
 
     /// Discovers the provider, fetches its signing keys and sets up the stores.
-    pub async fn new(mut config: MsalConfig) -> Result<Self, MsalError> {
+    pub async fn new(config: MsalConfig) -> Result<Self, MsalError> {
+        let provider = Provider::connect(provider_settings(&config)).await?;
+        Self::with_provider(config, provider).await
+    }
+
+    /// The runtime for `provider`, trusted already ([`Msal::new`], or the in-memory provider of the
+    /// `testing` feature): sets up the stores and the parts.
+    pub(crate) async fn with_provider(mut config: MsalConfig, provider: Provider) -> Result<Self, MsalError> {
         let handler_scopes = handler_scopes().without_reserved();
         if config.handler_scopes_at_sign_in {
             config.initial_scopes = config.initial_scopes.union(&handler_scopes);
         }
         let undeclared_scopes = undeclared_handler_scopes(&config, &handler_scopes);
 
-        let provider = Arc::new(
-            Provider::connect(ProviderSettings {
-                authority: &config.authority,
-                client_id: &config.client_id,
-                credential: &config.credential,
-                form_post: config.response_mode == ResponseMode::FormPost,
-                http_timeout: config.http_timeout,
-                id_token_algorithms: &config.id_token_algorithms,
-                clock_skew: config.clock_skew,
-                key_refresh: KeyRefreshPolicy {
-                    min_interval: config.jwks_min_refetch_interval,
-                    max_age: config.jwks_max_age,
-                },
-                client_capabilities: &config.client_capabilities,
-            })
-            .await?,
-        );
+        let provider = Arc::new(provider);
         let opened = crate::store::open::open(&config).await.map_err(MsalError::Store)?;
         let cookie_key = config.cookie_key.clone().or(opened.cookie_key).unwrap_or_else(|| {
             tracing::info!("MSAL_COOKIE_KEY is not set: cookies use a key made for this process only");
@@ -281,6 +272,21 @@ impl Msal {
     /// Where consent and re-authentication start their sign-ins.
     pub(crate) fn sign_in(&self) -> &SignInStart {
         self.parts.sign_in.start()
+    }
+}
+
+/// What the provider needs to know of the app, from its configuration.
+pub(crate) fn provider_settings(config: &MsalConfig) -> ProviderSettings<'_> {
+    ProviderSettings {
+        authority: &config.authority,
+        client_id: &config.client_id,
+        credential: &config.credential,
+        form_post: config.response_mode == ResponseMode::FormPost,
+        http_timeout: config.http_timeout,
+        id_token_algorithms: &config.id_token_algorithms,
+        clock_skew: config.clock_skew,
+        key_refresh: KeyRefreshPolicy { min_interval: config.jwks_min_refetch_interval, max_age: config.jwks_max_age },
+        client_capabilities: &config.client_capabilities,
     }
 }
 

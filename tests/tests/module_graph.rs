@@ -270,7 +270,15 @@ fn only_the_extractors_and_the_crate_root_reach_the_facade() {
     let facade = vec!["msal".to_owned()];
     let importers: Vec<String> =
         graph.iter().filter(|(_, imports)| imports.contains(&facade)).map(|(module, _)| name(module)).collect();
-    let allowed = |module: &str| module.starts_with("extract::") || module == "error" || module == "crate (lib.rs)";
+    // `testing` (the feature for apps' own tests) builds an `Msal` over its in-memory provider and writes
+    // sessions and tokens through it: it stands beside the extractors, above the facade, and nothing imports it.
+    let allowed = |module: &str| {
+        module.starts_with("extract::")
+            || module == "testing"
+            || module.starts_with("testing::")
+            || module == "error"
+            || module == "crate (lib.rs)"
+    };
     let others: Vec<&String> = importers.iter().filter(|module| !allowed(module)).collect();
     assert!(others.is_empty(), "modules below the facade import it: {others:?}");
     assert!(importers.iter().any(|module| module.starts_with("extract::")), "{importers:?}");

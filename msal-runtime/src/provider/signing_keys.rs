@@ -78,6 +78,19 @@ impl SigningKeys {
         })
     }
 
+    /// An empty key set, fetched from `jwks_uri` the first time a token names a `kid` (the rate limit
+    /// applies from then on): the in-memory provider of the `testing` feature, which has no keys at start-up.
+    #[cfg(feature = "testing")]
+    pub(crate) fn not_fetched(http: ProviderHttp, jwks_uri: Url, policy: KeyRefreshPolicy) -> Self {
+        Self {
+            http,
+            jwks_uri,
+            policy,
+            refetch: tokio::sync::Mutex::new(None),
+            current: RwLock::new(Arc::new(KeySet { keys: Vec::new(), fetched_at: Instant::now() })),
+        }
+    }
+
     /// A key set that is never re-fetched, for unit tests that sign their own tokens.
     #[cfg(test)]
     pub(crate) fn with_keys(jwks: Vec<serde_json::Value>) -> Self {

@@ -11,7 +11,7 @@ use crate::provider::account::{AccountError, AccountIdentity, identify};
 use crate::provider::authority::{Authority, IssuerMismatch};
 use crate::provider::capabilities::with_capabilities;
 use crate::provider::credential::CredentialSetting;
-use crate::provider::discovery::{DiscoveryError, ProviderMetadata, discover};
+use crate::provider::discovery::{Discovered, DiscoveryError, ProviderMetadata, discover};
 use crate::provider::http::ProviderHttp;
 use crate::provider::id_token::{Expect, IdTokenClaims, IdTokenError, IdTokenRules};
 use crate::provider::signing_keys::{KeyRefreshPolicy, SigningKeys};
@@ -69,8 +69,32 @@ impl Provider {
     pub(crate) async fn connect(settings: ProviderSettings<'_>) -> Result<Self, ConnectError> {
         let http = ProviderHttp::new(settings.http_timeout).map_err(ConnectError::HttpClient)?;
         let discovered = discover(&http, settings.authority, settings.form_post).await?;
+        let keys = SigningKeys::fetch(http.clone(), discovered.metadata.jwks_uri.clone(), settings.key_refresh).await?;
+        Self::trusting(settings, http, discovered, keys)
+    }
+
+    /// A provider described by `metadata` instead of discovered, holding no signing key until its JWKS is
+    /// asked for (an unknown `kid` fetches it, as for a discovered one): the in-memory provider of the
+    /// `testing` feature, which never connects at start-up. The metadata passes the checks discovered
+    /// metadata does; everything after start-up is the same code.
+    #[cfg(feature = "testing")]
+    pub(crate) fn described(settings: ProviderSettings<'_>, metadata: ProviderMetadata) -> Result<Self, ConnectError> {
+        let http = ProviderHttp::new(settings.http_timeout).map_err(ConnectError::HttpClient)?;
+        let issuer = settings.authority.issuer_policy(&metadata.issuer).map_err(DiscoveryError::from)?;
+        crate::provider::discovery::check_metadata(&metadata, settings.form_post)?;
+        let keys = SigningKeys::not_fetched(http.clone(), metadata.jwks_uri.clone(), settings.key_refresh);
+        Self::trusting(settings, http, Discovered { metadata, issuer }, keys)
+    }
+
+    /// The provider as `discovered`, with its `keys`: the ID token algorithms and the client authentication
+    /// method settled against what it supports.
+    fn trusting(
+        settings: ProviderSettings<'_>,
+        http: ProviderHttp,
+        discovered: Discovered,
+        keys: SigningKeys,
+    ) -> Result<Self, ConnectError> {
         let metadata = discovered.metadata;
-        let keys = SigningKeys::fetch(http.clone(), metadata.jwks_uri.clone(), settings.key_refresh).await?;
         let algorithms = common_algorithms(settings.id_token_algorithms, &metadata)?;
         let token_endpoint = TokenEndpoint {
             http,
