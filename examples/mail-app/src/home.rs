@@ -27,7 +27,8 @@ pub(crate) async fn home(user: Option<SignedInUser>) -> Page {
             p { a.button #sign-in-start href={ (SIGN_IN_PATH) "?return_url=/" } { "Sign in" } }
         },
     };
-    Page::new("Mail", content).maybe_user(user.as_ref())
+    let title = if user.is_some() { "Your mail" } else { "Welcome" };
+    Page::new(title, content).maybe_user(user.as_ref())
 }
 
 /// `GET /me`: who is signed in, as JSON; 401 when nobody is.
