@@ -249,3 +249,21 @@ async fn signed_out_the_inbox_goes_to_sign_in_and_the_home_page_offers_it() {
     assert!(from_element(&html, "sign-in").is_some(), "{html}");
     assert!(from_element(&html, "user").is_none(), "{html}");
 }
+
+#[tokio::test]
+async fn mail_api_down_the_inbox_is_the_apps_own_error_page_with_the_user() {
+    let test = TestMsal::new().await.unwrap();
+    // A loopback port nothing listens on: the call fails at once.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let router = mail_app::router(test.msal(), Url::parse(&format!("http://{closed}/")).unwrap());
+    let cookie = test.sign_in(&alice()).await.unwrap();
+    test.give_token(&alice(), "Mail.Read", "chosen-mail-read-token").await.unwrap();
+
+    let request = Request::get("/mail").header(COOKIE, cookie.header_value()).body(Body::empty()).unwrap();
+    let response = router.oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
+    let html = body(response).await;
+    assert!(from_element(&html, "problem").is_some(), "{html}");
+    assert_eq!(element_text(&html, "user").as_deref(), Some("Alice Example"), "{html}");
+    assert!(!html.contains("127.0.0.1"), "no internals on the page: {html}");
+}
