@@ -213,7 +213,9 @@ impl fmt::Debug for ProtectedApi {
 
 impl ProtectedApi {
     /// Trusts tokens of `authority` (an issuer URL or an Entra v2.0 authority) whose `aud` is one of
-    /// `audiences` (Entra: the API's application id URI and/or client id).
+    /// `audiences` (Entra: the API's application id URI, the audience of v1.0 tokens, and/or its client id,
+    /// the audience of v2.0 tokens). With Entra, v1.0 access tokens (`ver: "1.0"`, issuer
+    /// `https://sts.windows.net/{tid}/`) of the same tenants are accepted too.
     pub async fn new(authority: &str, audiences: &[&str]) -> Result<Self, ProtectedApiError> {
         let authority = Authority::parse(authority).map_err(ProtectedApiError::Authority)?;
         if audiences.iter().all(|audience| audience.trim().is_empty()) {
