@@ -70,9 +70,10 @@ pub use scope::required::RequiredScopes;
 pub use scope::set::{RESERVED_SCOPES, Scope, ScopeSet};
 pub use sign_in::return_url::ReturnUrl;
 pub use web::cookies::COOKIE_KEY_LEN;
+pub use web_api::app_caller::{AppCaller, RequiredRoles, UserOrApp};
 pub use web_api::bearer::Bearer;
 pub use web_api::claims_challenge::InsufficientClaims;
-pub use web_api::protected_api::{ApiCaller, ProtectedApi};
+pub use web_api::protected_api::{ApiCaller, CallerKind, ProtectedApi};
 
 /// Re-exported so that apps configuring `private_key_jwt` or ID token algorithms need no direct dependency.
 pub use jsonwebtoken::Algorithm;

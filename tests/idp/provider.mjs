@@ -2,6 +2,11 @@
 // authority (confidential clients, PKCE required, refresh tokens, a resource server whose JWT access tokens carry
 // Mail.Read / Mail.Send, consent that asks again for new scopes).
 //
+// Daemons call the mail API as themselves with the client credentials grant, shaped as on Entra: they ask for
+// `scope=api://mail-api/.default`, and their access tokens carry the app roles (application permissions) granted
+// to them in `roles`, no `scope`, and `oid` equal to `sub` (the app's own id). Users named in USER_ROLES carry
+// app roles assigned to them in their delegated tokens, as Entra writes a user's roles.
+//
 // Started by the Rust test harness (tests/src/idp.rs) and by scripts/demo. Settings come from the environment:
 //   IDP_PORT                        port on 127.0.0.1 (default 0: a free port; the issuer is printed on stdout)
 //   IDP_REDIRECT_URIS               comma-separated redirect URIs registered for every client (required)
@@ -32,7 +37,13 @@ const ORDERS_API = 'api://orders-api';
 const ORDERS_SCOPES = 'api://orders-api/Orders.Read';
 const RESOURCES = { [API]: API_SCOPES, [ORDERS_API]: ORDERS_SCOPES };
 // The resource a request's scopes are for (the MSAL request shape names scopes, not a `resource`).
-const resourceOf = (scope) => Object.keys(RESOURCES).find((r) => String(scope || '').split(' ').some((s) => RESOURCES[r].split(' ').includes(s)));
+// `<resource>/.default` (the client credentials request shape) names its resource too.
+const resourceOf = (scope) => Object.keys(RESOURCES).find((r) => String(scope || '').split(' ').some((s) => s === `${r}/.default` || RESOURCES[r].split(' ').includes(s)));
+// App roles of the mail API granted to each daemon (an admin's grant on Entra); a daemon granted none gets
+// tokens without `roles`.
+const APP_ROLES = { 'mail-daemon': ['Mail.Read.All'], 'mail-daemon-unassigned': [] };
+// App roles of the mail API assigned to users (by login): a user's, in delegated tokens beside `scope`.
+const USER_ROLES = { auditor: ['Mail.Read.All'] };
 
 // Clients of the tests. One client per authentication method (node-oidc-provider allows one per client).
 const CLIENTS = [
@@ -55,7 +66,14 @@ const CLIENTS = [
   redirect_uris: redirectUris,
   post_logout_redirect_uris: postLogoutRedirectUris,
   ...client,
-}));
+})).concat(Object.keys(APP_ROLES).map((client_id) => ({
+  client_id,
+  client_secret: `${client_id}-secret`,
+  token_endpoint_auth_method: 'client_secret_basic',
+  grant_types: ['client_credentials'],
+  response_types: [],
+  redirect_uris: [],
+})));
 
 // Signing keys with distinct kids; the first RSA key signs RS256 ID tokens. Tests hide or show keys
 // in the published JWKS (settings.hiddenKids) to exercise key rotation in the relying party.
@@ -156,6 +174,7 @@ const configuration = {
   },
   features: {
     devInteractions: { enabled: true },
+    clientCredentials: { enabled: true },
     rpInitiatedLogout: { enabled: true },
     revocation: { enabled: true },
     resourceIndicators: {
@@ -168,6 +187,16 @@ const configuration = {
         return { scope: RESOURCES[resource], audience: resource, accessTokenFormat: 'jwt', accessTokenTTL: settings.accessTokenTtl };
       },
     },
+  },
+  // The mail API's app roles: an app's in its client credentials tokens, a user's in their delegated ones.
+  extraTokenClaims: async (ctx, token) => {
+    if (token.aud !== API && token.resourceServer?.audience !== API) return undefined;
+    if (token.kind === 'ClientCredentials') {
+      const roles = APP_ROLES[token.clientId] ?? [];
+      return { oid: token.clientId, ...(roles.length ? { roles } : {}) };
+    }
+    const roles = USER_ROLES[token.accountId];
+    return roles ? { roles } : undefined;
   },
   // Standard OIDC drops offline_access unless prompt=consent (see IDP-NOTES); the clients here always get a
   // refresh token, as an MSAL-style authority gives one for offline_access without prompting.

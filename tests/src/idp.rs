@@ -140,6 +140,23 @@ impl TestIdp {
         (response.status().is_success(), response.text().await.unwrap())
     }
 
+    /// An access token for the mail API that the daemon `client` (`mail-daemon`, granted the app role
+    /// `Mail.Read.All`, or `mail-daemon-unassigned`, granted none) gets as itself with the client credentials
+    /// grant, asking for `api://mail-api/.default` as an MSAL confidential client does.
+    pub async fn app_token(&self, client: &str) -> String {
+        let response = reqwest::Client::new()
+            .post(format!("{}/token", self.issuer))
+            .basic_auth(client, Some(format!("{client}-secret")))
+            .form(&[("grant_type", "client_credentials"), ("scope", "api://mail-api/.default")])
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let answer: Value = response.json().await.unwrap();
+        assert!(status.is_success(), "client credentials of {client}: {status} {answer}");
+        answer["access_token"].as_str().expect("an access token").to_owned()
+    }
+
     /// How many requests reached `route` (such as `POST /token` or `GET /jwks`).
     pub async fn requests(&self, route: &str) -> u64 {
         self.counters().await["requests"][route].as_u64().unwrap_or(0)

@@ -4,6 +4,10 @@
 //! a message to the inbox of the user named in `to` (their `sub`). `POST /admin/revoke/{user}` (with the admin
 //! key, when one is configured) revokes a user's sessions: their tokens issued before then are answered with a
 //! claims challenge, as an Entra-protected API does under continuous access evaluation.
+//!
+//! Apps calling as themselves (daemons, with the client credentials grant) need the app role `Mail.Read.All`:
+//! `GET /admin/mailboxes/count` is for them only; `GET /mailboxes/{user}/messages` serves both kinds of caller
+//! and tells them apart: a user (with `Mail.Read`) reads their own inbox only, an app any user's.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -14,7 +18,10 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use msal_runtime::{ApiCaller, Bearer, InsufficientClaims, ProtectedApi, RequiredScopes};
+use msal_runtime::{
+    ApiCaller, AppCaller, Bearer, CallerKind, InsufficientClaims, ProtectedApi, RequiredRoles, RequiredScopes,
+    UserOrApp,
+};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 
@@ -30,6 +37,22 @@ impl RequiredScopes for MailRead {
 pub struct MailSend;
 impl RequiredScopes for MailSend {
     const SCOPES: &'static [&'static str] = &["Mail.Send"];
+}
+
+/// The app role `Mail.Read.All`: an app (not a user) reads every mailbox.
+#[derive(Debug)]
+pub struct MailReadAll;
+impl RequiredRoles for MailReadAll {
+    const ROLES: &'static [&'static str] = &["Mail.Read.All"];
+}
+
+/// What `GET /admin/mailboxes/count` answers.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub struct MailboxCount {
+    /// Users with an inbox.
+    pub mailboxes: usize,
+    /// Messages in all inboxes.
+    pub messages: usize,
 }
 
 /// A delivered message.
@@ -105,7 +128,12 @@ pub fn router(api: &ProtectedApi, mailboxes: Mailboxes) -> Router {
 /// [`router`], with `POST /admin/revoke/{user}` for requests carrying `X-Admin-Key: <admin_key>`.
 pub fn router_with_admin(api: &ProtectedApi, mailboxes: Mailboxes, admin_key: Option<&str>) -> Router {
     let state = ApiState { api: api.clone(), mailboxes, admin_key: admin_key.map(Arc::from) };
-    Router::new().route("/messages", get(list).post(send)).route("/admin/revoke/{user}", post(revoke)).with_state(state)
+    Router::new()
+        .route("/messages", get(list).post(send))
+        .route("/mailboxes/{user}/messages", get(list_of))
+        .route("/admin/mailboxes/count", get(count))
+        .route("/admin/revoke/{user}", post(revoke))
+        .with_state(state)
 }
 
 async fn list(caller: Bearer<MailRead>, State(mailboxes): State<Mailboxes>) -> Result<Json<Vec<Message>>, Response> {
@@ -113,6 +141,28 @@ async fn list(caller: Bearer<MailRead>, State(mailboxes): State<Mailboxes>) -> R
         return Err(challenge.into_response());
     }
     Ok(Json(mailboxes.inboxes.lock().get(caller.subject()).cloned().unwrap_or_default()))
+}
+
+/// `GET /mailboxes/{user}/messages`: an app with `Mail.Read.All` reads any user's inbox; a user with `Mail.Read`
+/// only their own (a user's own `Mail.Read.All` role, if assigned, is not an app's permission).
+async fn list_of(
+    caller: UserOrApp<MailRead, MailReadAll>,
+    State(mailboxes): State<Mailboxes>,
+    Path(user): Path<String>,
+) -> Result<Json<Vec<Message>>, Response> {
+    if let Some(challenge) = mailboxes.challenge(&caller) {
+        return Err(challenge.into_response());
+    }
+    if caller.kind() != CallerKind::App && caller.subject() != user {
+        return Err((StatusCode::FORBIDDEN, "a user reads their own mailbox only").into_response());
+    }
+    Ok(Json(mailboxes.inboxes.lock().get(&user).cloned().unwrap_or_default()))
+}
+
+/// `GET /admin/mailboxes/count`: for apps with `Mail.Read.All` only.
+async fn count(_caller: AppCaller<MailReadAll>, State(mailboxes): State<Mailboxes>) -> Json<MailboxCount> {
+    let inboxes = mailboxes.inboxes.lock();
+    Json(MailboxCount { mailboxes: inboxes.len(), messages: inboxes.values().map(Vec::len).sum() })
 }
 
 /// `POST /admin/revoke/{user}`: from now on, the user's tokens issued before this second are challenged.

@@ -164,8 +164,25 @@ const CLAIMS_READ: &[&str] = &[
     "email",
     "login_hint",
 ];
-const ACCESS_TOKEN_CLAIMS: &[&str] =
-    &["iss", "sub", "aud", "exp", "iat", "nbf", "scp", "scope", "azp", "client_id", "appid", "tid", "unknown"];
+const ACCESS_TOKEN_CLAIMS: &[&str] = &[
+    "iss",
+    "sub",
+    "aud",
+    "exp",
+    "iat",
+    "nbf",
+    "scp",
+    "scope",
+    "azp",
+    "client_id",
+    "appid",
+    "tid",
+    "oid",
+    "roles",
+    "idtyp",
+    "ver",
+    "unknown",
+];
 
 /// Claims a token might carry: the valid set with some changed, or anything.
 fn payload(names: &'static [&'static str], base: fn() -> Value) -> impl Strategy<Value = Value> {
@@ -319,6 +336,20 @@ proptest! {
                 None => ScopeSet::new(),
             };
             prop_assert_eq!(caller.scopes(), &expected);
+            // An app-only caller has no delegated scopes and says it is an app: by `idtyp`, or by a subject
+            // that is its own object id or client id. `idtyp` is never overruled.
+            let idtyp = claims.get("idtyp").filter(|v| !v.is_null());
+            if caller.kind() == crate::web_api::protected_api::CallerKind::App {
+                prop_assert!(expected.is_empty(), "{}", claims);
+                let client = ["azp", "client_id", "appid"].into_iter().find(|name| present(&claims, name));
+                let is_sub = |name: Option<&str>| name.is_some_and(|name| claims[name].as_str() == Some(sub));
+                prop_assert!(
+                    idtyp.is_some_and(|v| v == "app") || (idtyp.is_none() && (is_sub(Some("oid")) || is_sub(client))),
+                    "{}", claims
+                );
+            } else {
+                prop_assert!(idtyp.is_none_or(|v| v == "user"), "{}", claims);
+            }
         }
     }
 }

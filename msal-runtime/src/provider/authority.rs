@@ -227,6 +227,16 @@ fn split_entra_issuer(issuer: &str) -> Option<(&str, &str)> {
     (!tenant.is_empty() && !tenant.contains('/')).then_some((host, tenant))
 }
 
+/// The host of Entra's v1.0 issuer (`https://{host}/{tid}/`) in the cloud of a v2.0 issuer's host.
+fn v1_issuer_host(v2_host: &str) -> Option<&'static str> {
+    match v2_host {
+        "login.microsoftonline.com" | "login.microsoft.com" | "login.windows.net" => Some("sts.windows.net"),
+        "login.microsoftonline.us" => Some("login.microsoftonline.us"),
+        "login.chinacloudapi.cn" | "login.partner.microsoftonline.cn" => Some("sts.chinacloudapi.cn"),
+        _ => None,
+    }
+}
+
 pub(crate) fn is_guid(value: &str) -> bool {
     let bytes = value.as_bytes();
     bytes.len() == 36
@@ -316,6 +326,39 @@ impl IssuerPolicy {
             },
         };
         if iss == expected { Ok(()) } else { Err(IssuerMismatch { expected, found: iss.to_owned() }) }
+    }
+
+    /// Whether the issuer is Entra ID's (v2.0), whose access tokens may also come in the v1.0 format.
+    pub(crate) fn is_entra(&self) -> bool {
+        match self {
+            IssuerPolicy::Exact(issuer) => {
+                split_entra_issuer(issuer).is_some_and(|(host, _)| ENTRA_HOSTS.contains(&host))
+            }
+            IssuerPolicy::EntraTemplate { .. } => true,
+        }
+    }
+
+    /// Checks an Entra v1.0 access token's `iss` (`https://sts.windows.net/{tid}/` in the public cloud), given
+    /// its `tid`: the tenant must be the one of the authority's v2.0 issuer, or for `common` and
+    /// `organizations` the token's own `tid` (a GUID, compared exactly once filled in). Personal Microsoft
+    /// accounts have no v1.0 tokens: the `consumers` tenant is refused, and so is any issuer that is not Entra.
+    pub(crate) fn check_v1_token_issuer(&self, iss: &str, tid: Option<&str>) -> Result<(), IssuerMismatch> {
+        let (v2_issuer, tenant) = match self {
+            IssuerPolicy::Exact(issuer) => (issuer, split_entra_issuer(issuer).map(|(_, tenant)| tenant)),
+            IssuerPolicy::EntraTemplate { template, .. } => (template, tid),
+        };
+        let expected = split_entra_issuer(v2_issuer)
+            .and_then(|(host, _)| v1_issuer_host(host))
+            .zip(tenant.filter(|tenant| is_guid(tenant) && *tenant != CONSUMERS_TENANT_ID))
+            .map(|(host, tenant)| format!("https://{host}/{tenant}/"));
+        match expected {
+            Some(expected) if iss == expected => Ok(()),
+            Some(expected) => Err(IssuerMismatch { expected, found: iss.to_owned() }),
+            None => Err(IssuerMismatch {
+                expected: format!("no v1.0 issuer: tokens of {v2_issuer} are v2.0 only"),
+                found: iss.to_owned(),
+            }),
+        }
     }
 
     /// Checks the `iss` parameter of an authorization response (RFC 9207 §2.4): exact for one issuer; for the
@@ -430,6 +473,43 @@ mod tests {
         let organizations = Authority::parse("https://login.microsoftonline.com/organizations/v2.0").unwrap();
         let policy = organizations.issuer_policy("https://login.microsoftonline.com/{tenantid}/v2.0").unwrap();
         assert!(policy.check_token_issuer(&consumers_iss, Some(CONSUMERS_TENANT_ID)).is_err());
+    }
+
+    #[test]
+    fn entra_v1_issuers_are_the_same_tenants_as_the_v2_issuer() {
+        let v1 = format!("https://sts.windows.net/{TID}/");
+        let other = "00000000-0000-0000-0000-000000000001";
+        // One tenant (by id, or by a domain that discovery resolved to its id).
+        let single = Authority::parse("https://login.microsoftonline.com/contoso.onmicrosoft.com/v2.0").unwrap();
+        let policy = single.issuer_policy(&format!("https://login.microsoftonline.com/{TID}/v2.0")).unwrap();
+        assert!(policy.is_entra());
+        assert!(policy.check_v1_token_issuer(&v1, Some(TID)).is_ok());
+        assert!(policy.check_v1_token_issuer(&v1, None).is_ok(), "the configured tenant, whatever `tid` says");
+        assert!(policy.check_v1_token_issuer(&format!("https://sts.windows.net/{other}/"), Some(other)).is_err());
+        assert!(policy.check_v1_token_issuer(&format!("https://sts.windows.net/{TID}"), Some(TID)).is_err());
+        // A v2.0 issuer is not a v1.0 issuer, nor the other way round.
+        let v2 = format!("https://login.microsoftonline.com/{TID}/v2.0");
+        assert!(policy.check_v1_token_issuer(&v2, Some(TID)).is_err());
+        assert!(policy.check_token_issuer(&v1, Some(TID)).is_err());
+        // Multi-tenant: filled from the token's `tid`, never the template itself, never personal accounts.
+        for tenant in ["common", "organizations"] {
+            let authority = Authority::parse(&format!("https://login.microsoftonline.com/{tenant}/v2.0")).unwrap();
+            let policy = authority.issuer_policy("https://login.microsoftonline.com/{tenantid}/v2.0").unwrap();
+            assert!(policy.check_v1_token_issuer(&v1, Some(TID)).is_ok(), "{tenant}");
+            assert!(policy.check_v1_token_issuer(&v1, Some(other)).is_err(), "{tenant}");
+            assert!(policy.check_v1_token_issuer(&v1, None).is_err(), "{tenant}");
+            assert!(policy.check_v1_token_issuer("https://sts.windows.net/{tenantid}/", Some("{tenantid}")).is_err());
+            let msa = format!("https://sts.windows.net/{CONSUMERS_TENANT_ID}/");
+            assert!(policy.check_v1_token_issuer(&msa, Some(CONSUMERS_TENANT_ID)).is_err(), "{tenant}");
+        }
+        // Other clouds have their own v1.0 host; a generic issuer has no v1.0 tokens.
+        let china = Authority::parse(&format!("https://login.chinacloudapi.cn/{TID}/v2.0")).unwrap();
+        let policy = china.issuer_policy(&format!("https://login.chinacloudapi.cn/{TID}/v2.0")).unwrap();
+        assert!(policy.check_v1_token_issuer(&format!("https://sts.chinacloudapi.cn/{TID}/"), Some(TID)).is_ok());
+        assert!(policy.check_v1_token_issuer(&v1, Some(TID)).is_err());
+        let generic = Authority::parse("https://idp.example").unwrap().issuer_policy("https://idp.example").unwrap();
+        assert!(!generic.is_entra());
+        assert!(generic.check_v1_token_issuer("https://idp.example", None).is_err());
     }
 
     #[test]

@@ -47,4 +47,11 @@ pub enum BearerError {
     /// Expired, or not valid yet.
     #[error("the access token has expired or is not valid yet")]
     Lifetime,
+    /// Entra: `ver` is neither `1.0` nor `2.0`.
+    #[error("the access token's version (`ver`) is neither 1.0 nor 2.0")]
+    Version,
+    /// Entra's `idtyp` is unknown, or says `app` beside delegated scopes: whether a user or an app is calling
+    /// cannot be told.
+    #[error("the access token does not say consistently whether a user or an app is calling (`idtyp`)")]
+    CallerKind,
 }
