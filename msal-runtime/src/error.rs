@@ -2,7 +2,9 @@
 //! what went wrong. Rejections (`…Rejection`) are what the extractors refuse a request with; each renders the
 //! runtime's default answer through `IntoResponse`, and an app can match on it and answer its own way.
 
-pub use crate::acquire::error::{AcquireError, InteractionReason, InteractionRequired, InvalidResponse};
+pub use crate::acquire::error::{
+    AcquireError, InteractionReason, InteractionRequired, InvalidResponse, TokenRequestError,
+};
 pub use crate::cache::store::StoreError;
 pub use crate::cache::token_cache::ImportError;
 pub use crate::config::error::ConfigError;
@@ -22,3 +24,4 @@ pub use crate::sign_in::return_url::ReturnUrlError;
 pub use crate::testing::TestingError;
 pub use crate::web_api::bearer::BearerRejection;
 pub use crate::web_api::error::{BearerError, ProtectedApiError};
+pub use crate::web_api::on_behalf_of::OnBehalfOfRejection;

@@ -10,18 +10,21 @@ use axum::Router;
 use jsonwebtoken::Algorithm;
 
 use crate::acquire::access_token::AccessToken;
-use crate::acquire::error::AcquireError;
+use crate::acquire::error::{AcquireError, TokenRequestError};
 use crate::acquire::lease::RefreshLeases;
 use crate::acquire::refresh::Refresher;
 use crate::acquire::silent::Acquisition;
+use crate::acquire::without_user::{Grant, Request, TokensWithoutUser};
 use crate::cache::memory::MemoryTokenStore;
 use crate::cache::store::{StoreError, TokenStore};
 use crate::cache::tiered::TieredTokenStore;
 use crate::cache::token_cache::TokenCache;
+use crate::cache::without_user::{Holder, app_partition, on_behalf_of_partition, user_assertion_hash};
 use crate::config::error::ConfigError;
 use crate::config::settings::{MsalConfig, ResponseMode};
-use crate::provider::account::HomeAccountId;
+use crate::provider::account::{HomeAccountId, issuer_id};
 use crate::provider::admin_consent::admin_consent_url;
+use crate::provider::authority::{Authority, EntraTenant};
 use crate::provider::discovery::DiscoveryError;
 use crate::provider::signing_keys::KeyRefreshPolicy;
 use crate::provider::trust::{ConnectError, Provider, ProviderSettings};
@@ -35,6 +38,8 @@ use crate::sign_in::flow::SignInFlow;
 use crate::sign_in::start::SignInStart;
 use crate::web::cookies::{COOKIE_KEY_LEN, Cookies};
 use crate::web::same_origin::SameOrigin;
+use crate::web_api::on_behalf_of::caller_account;
+use crate::web_api::protected_api::{ApiCaller, CallerKind};
 
 /// Why [`Msal`] could not start.
 #[derive(Debug, thiserror::Error)]
@@ -123,6 +128,8 @@ struct Parts {
     sessions: Arc<Sessions>,
     cache: TokenCache,
     acquisition: Acquisition,
+    /// App-only tokens, and tokens on behalf of a web API's callers.
+    without_user: Arc<TokensWithoutUser>,
     sign_in: SignInFlow,
     /// The extractors' same-origin check of unsafe requests (see `extract::cross_origin`).
     same_origin: SameOrigin,
@@ -191,6 +198,12 @@ impl Msal {
             leases,
         );
         let acquisition = Acquisition::new(config.client_id.clone(), cache.clone(), Arc::new(refresher));
+        let without_user = Arc::new(TokensWithoutUser::new(
+            config.client_id.clone(),
+            provider.token_endpoint().clone(),
+            cache.clone(),
+            config.max_cached_users,
+        ));
         let sign_in = SignInFlow::new(
             &config,
             provider,
@@ -201,7 +214,8 @@ impl Msal {
             shared.as_ref(),
         );
         let same_origin = SameOrigin::new(config.redirect_uri.origin(), config.trusted_origins.clone());
-        let parts = Parts { config, undeclared_scopes, sessions, cache, acquisition, sign_in, same_origin };
+        let parts =
+            Parts { config, undeclared_scopes, sessions, cache, acquisition, without_user, sign_in, same_origin };
         Ok(Self { parts: Arc::new(parts) })
     }
 
@@ -227,6 +241,70 @@ impl Msal {
         scopes: &ScopeSet,
     ) -> Result<AccessToken, AcquireError> {
         self.parts.acquisition.acquire_token_silent(account, scopes).await
+    }
+
+    /// An app-only access token for `scopes` (the client credentials grant, RFC 6749 §4.4, with the app's
+    /// configured secret or `private_key_jwt` key): for a daemon, or a web API calling another API as itself.
+    /// On Entra, `scopes` is one resource's `<resource>/.default` (the application permissions an administrator
+    /// granted); `openid`, `profile` and `offline_access` are ignored.
+    ///
+    /// Cached in the same store as users' tokens (a shared store shares it across instances), in MSAL's schema
+    /// as msal-python writes app tokens, and served until 5 minutes before it expires; concurrent requests for
+    /// the same scopes share one provider request, and one past its `refresh_on` is replaced in the background
+    /// while it serves. A refusal is [`AcquireError::Refused`]: no user can fix it, an administrator can.
+    pub async fn acquire_token_for_app(&self, scopes: &ScopeSet) -> Result<AccessToken, TokenRequestError> {
+        let authority = &self.parts.config.authority;
+        let scopes = app_scopes(authority, scopes)?;
+        let holder = Holder {
+            home_account_id: String::new(),
+            environment: authority.environment(),
+            realm: realm(authority),
+            user_assertion_hash: None,
+        };
+        let request = Request { partition: app_partition(), holder, scopes, grant: Grant::ClientCredentials };
+        Ok(self.parts.without_user.acquire(&request).await?)
+    }
+
+    /// An access token for a downstream API on behalf of the user who called this web API with `caller`'s
+    /// token: Entra's on-behalf-of grant, or RFC 8693 token exchange with other providers (which must support
+    /// it). The app registration configured here is the web API's own (the audience of `caller`'s token).
+    ///
+    /// Cached per caller and per token presented (keyed by a hash of the caller's identity and of MSAL's
+    /// `user_assertion_hash`, never by the token), in the same store and with the same buffer, coalescing and
+    /// throttling as [`acquire_token_for_app`](Self::acquire_token_for_app). When the provider answers with a
+    /// claims challenge (conditional access), [`OnBehalfOfRejection`](crate::error::OnBehalfOfRejection)
+    /// passes it back to the caller as a 401 `insufficient_claims`.
+    pub async fn acquire_token_on_behalf_of(
+        &self,
+        caller: &ApiCaller,
+        scopes: &ScopeSet,
+    ) -> Result<AccessToken, TokenRequestError> {
+        if caller.kind() == CallerKind::App {
+            return Err(TokenRequestError::AppOnlyCaller);
+        }
+        let scopes = scopes.without_reserved();
+        if scopes.is_empty() {
+            return Err(TokenRequestError::InvalidScopes {
+                scopes: String::new(),
+                reason: "ask for the downstream API's scopes",
+            });
+        }
+        let authority = &self.parts.config.authority;
+        let (home_account_id, realm) = caller_account(caller, authority);
+        let hash = user_assertion_hash(caller.assertion());
+        let holder = Holder {
+            home_account_id: home_account_id.clone(),
+            environment: authority.environment(),
+            realm,
+            user_assertion_hash: Some(hash.clone()),
+        };
+        let request = Request {
+            partition: on_behalf_of_partition(&home_account_id, &hash),
+            holder,
+            scopes,
+            grant: Grant::OnBehalfOf { assertion: caller.assertion().clone() },
+        };
+        Ok(self.parts.without_user.acquire(&request).await?)
     }
 
     /// Scopes of `#[requires_scopes]` handlers that the configured app does not declare
@@ -275,6 +353,39 @@ impl Msal {
     }
 }
 
+/// The scopes of an app-only request: without the reserved ones, and on Entra exactly one
+/// `<resource>/.default` (Entra refuses anything else for the client credentials grant: an app's permissions
+/// are granted per resource, by an administrator, never asked for one by one).
+fn app_scopes(authority: &Authority, scopes: &ScopeSet) -> Result<ScopeSet, TokenRequestError> {
+    let requested = scopes.without_reserved();
+    let invalid = |reason| TokenRequestError::InvalidScopes { scopes: scopes.to_scope_string(), reason };
+    let single_default = requested.len() == 1 && requested.iter().all(|scope| is_default_scope(scope.as_str()));
+    if requested.is_empty() {
+        Err(invalid("ask for the scopes of the API to call"))
+    } else if authority.is_entra() && !single_default {
+        Err(invalid("app-only tokens on Entra ID are for one resource's `<resource>/.default` scope"))
+    } else {
+        Ok(requested)
+    }
+}
+
+fn is_default_scope(scope: &str) -> bool {
+    scope.len() > "/.default".len() && scope.to_ascii_lowercase().ends_with("/.default")
+}
+
+/// MSAL's `realm` of the app's own tokens: the tenant on Entra, the issuer's id elsewhere (as for users).
+fn realm(authority: &Authority) -> String {
+    match authority {
+        Authority::Entra(entra) => match entra.tenant() {
+            EntraTenant::Tenant(tenant) => tenant.to_ascii_lowercase(),
+            EntraTenant::Common => "common".to_owned(),
+            EntraTenant::Organizations => "organizations".to_owned(),
+            EntraTenant::Consumers => "consumers".to_owned(),
+        },
+        Authority::Oidc(_) => issuer_id(&authority.to_string()),
+    }
+}
+
 /// What the provider needs to know of the app, from its configuration.
 pub(crate) fn provider_settings(config: &MsalConfig) -> ProviderSettings<'_> {
     ProviderSettings {
@@ -304,4 +415,27 @@ fn undeclared_handler_scopes(config: &MsalConfig, handler_scopes: &ScopeSet) -> 
         tracing::warn!(scope = ?scope.as_str(), ?handlers, "a handler requires a scope the configured app does not declare");
     }
     undeclared
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn app_only_scopes_on_entra_are_one_resources_default_scope() {
+        let entra = Authority::parse("https://login.microsoftonline.com/contoso.onmicrosoft.com/v2.0").unwrap();
+        let generic = Authority::parse("https://idp.example").unwrap();
+        let scopes = |value: &str| ScopeSet::parse(value).unwrap();
+        let ok = app_scopes(&entra, &scopes("openid api://mail-api/.default")).unwrap();
+        assert_eq!(ok, scopes("api://mail-api/.default"), "reserved scopes are ignored");
+        assert!(app_scopes(&entra, &scopes("https://graph.microsoft.com/.DEFAULT")).is_ok());
+        for refused in ["api://mail-api/Mail.Read", "api://a/.default api://b/.default", "/.default", "openid"] {
+            let error = app_scopes(&entra, &scopes(refused)).unwrap_err();
+            assert!(matches!(error, TokenRequestError::InvalidScopes { .. }), "{refused}: {error}");
+        }
+        // Other providers take the scopes they define.
+        assert!(app_scopes(&generic, &scopes("api://mail-api/Mail.Read.All orders")).is_ok());
+        assert!(app_scopes(&generic, &scopes("offline_access")).is_err());
+        assert_eq!(realm(&entra), "contoso.onmicrosoft.com");
+    }
 }

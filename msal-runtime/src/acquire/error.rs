@@ -33,6 +33,30 @@ pub enum AcquireError {
     Cache(Arc<StoreError>),
 }
 
+/// Why an app-only or on-behalf-of token could not be acquired
+/// ([`Msal::acquire_token_for_app`](crate::Msal::acquire_token_for_app),
+/// [`Msal::acquire_token_on_behalf_of`](crate::Msal::acquire_token_on_behalf_of)).
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum TokenRequestError {
+    /// The scopes cannot be asked for with this grant: a programming or configuration error.
+    #[error("cannot ask for {scopes:?}: {reason}")]
+    InvalidScopes {
+        /// The scopes as given.
+        scopes: String,
+        /// What the grant takes instead.
+        reason: &'static str,
+    },
+    /// On-behalf-of exchanges a user's token; this caller is an app calling as itself, which has no user to
+    /// act for (it can call the downstream API as itself, with an app-only token).
+    #[error("on-behalf-of needs a user's token: the caller is an app calling as itself")]
+    AppOnlyCaller,
+    /// The acquisition itself failed. On behalf of a caller, [`AcquireError::InteractionRequired`] (with the
+    /// provider's claims challenge, when it sent one) is for the caller to answer.
+    #[error(transparent)]
+    Acquire(#[from] AcquireError),
+}
+
 /// The provider's answer could not be used.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

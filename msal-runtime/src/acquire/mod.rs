@@ -7,3 +7,4 @@ pub(crate) mod lease;
 pub(crate) mod refresh;
 pub(crate) mod silent;
 pub(crate) mod throttle;
+pub(crate) mod without_user;

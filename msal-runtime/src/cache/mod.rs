@@ -11,3 +11,4 @@ pub(crate) mod store;
 mod store_suite;
 pub(crate) mod tiered;
 pub(crate) mod token_cache;
+pub(crate) mod without_user;

@@ -169,7 +169,7 @@ fn parse_client_info(raw: &str) -> Result<ClientInfo, AccountError> {
 }
 
 /// A short, stable id of an issuer, used as the realm of non-Entra accounts: 16 hex digits of SHA-256.
-fn issuer_id(issuer: &str) -> String {
+pub(crate) fn issuer_id(issuer: &str) -> String {
     Sha256::digest(issuer.as_bytes())[..8].iter().map(|b| format!("{b:02x}")).collect()
 }
 

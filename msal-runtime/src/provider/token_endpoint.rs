@@ -175,6 +175,53 @@ impl TokenEndpoint {
         self.request("refresh_token", form).await
     }
 
+    /// An app-only token: the client credentials grant (RFC 6749 §4.4) with the app's own credential. On
+    /// Entra, `scopes` is one resource's `<resource>/.default` (checked by the caller). No `client_info`: there
+    /// is no user. Safe to retry: nothing is consumed.
+    pub(crate) async fn client_credentials(&self, scopes: &ScopeSet) -> Result<TokenResponse, TokenError> {
+        let scope = scopes.to_scope_string();
+        let mut form = vec![("grant_type", "client_credentials"), ("scope", scope.as_str())];
+        self.capabilities(&mut form);
+        self.request("client_credentials", form).await
+    }
+
+    /// A token for a downstream API on behalf of the user whose access token `assertion` is (the caller of a
+    /// web API). Entra: its on-behalf-of grant (`jwt-bearer` with `requested_token_use=on_behalf_of`); other
+    /// providers: RFC 8693 token exchange of an access token for an access token. Safe to retry: the assertion
+    /// is not consumed.
+    pub(crate) async fn on_behalf_of(
+        &self,
+        assertion: &Secret,
+        scopes: &ScopeSet,
+    ) -> Result<TokenResponse, TokenError> {
+        let scope = scopes.to_scope_string();
+        let mut form = on_behalf_of_form(self.entra, assertion.expose(), &scope);
+        self.capabilities(&mut form);
+        let grant = if self.entra { "on_behalf_of" } else { "token_exchange" };
+        let span = tracing::info_span!("token_request", grant, outcome = tracing::field::Empty);
+        let started = std::time::Instant::now();
+        let result = tracing::Instrument::instrument(
+            async {
+                let response = self.post(form).await?;
+                if !self.entra && response.status.is_success() {
+                    check_issued_token_type(&response)?;
+                }
+                interpret(response)
+            },
+            span.clone(),
+        )
+        .await;
+        self.measure(grant, &span, started, &result);
+        result
+    }
+
+    /// The client's capabilities as a claims request, as every token request carries them.
+    fn capabilities<'a>(&'a self, form: &mut Vec<(&'a str, &'a str)>) {
+        if let Some(capabilities) = &self.capabilities {
+            form.push(("claims", capabilities));
+        }
+    }
+
     /// What every token request adds: Entra's `client_info`, and the client's capabilities.
     fn dialect<'a>(&'a self, form: &mut Vec<(&'a str, &'a str)>) {
         if self.entra {
@@ -190,17 +237,32 @@ impl TokenEndpoint {
         let span = tracing::info_span!("token_request", grant, outcome = tracing::field::Empty);
         let started = std::time::Instant::now();
         let result = tracing::Instrument::instrument(self.send(form), span.clone()).await;
-        let outcome = match &result {
+        self.measure(grant, &span, started, &result);
+        result
+    }
+
+    fn measure(
+        &self,
+        grant: &'static str,
+        span: &tracing::Span,
+        started: std::time::Instant,
+        result: &Result<TokenResponse, TokenError>,
+    ) {
+        let outcome = match result {
             Ok(_) => "ok",
             Err(TokenError::Rejected { .. }) => "rejected",
             Err(_) => "unavailable",
         };
         span.record("outcome", outcome);
         crate::telemetry::provider_request(grant, outcome, started.elapsed());
-        result
     }
 
-    async fn send(&self, mut form: Vec<(&str, &str)>) -> Result<TokenResponse, TokenError> {
+    async fn send(&self, form: Vec<(&str, &str)>) -> Result<TokenResponse, TokenError> {
+        interpret(self.post(form).await?)
+    }
+
+    /// Posts the form with the client's authentication.
+    async fn post(&self, mut form: Vec<(&str, &str)>) -> Result<ProviderResponse, TokenError> {
         let assertion;
         let basic;
         let mut basic_auth = None;
@@ -221,8 +283,50 @@ impl TokenEndpoint {
                 form.push(("client_assertion", assertion.expose()));
             }
         }
-        let response = self.http.post_form(&self.url, &form, basic_auth).await?;
-        interpret(response)
+        Ok(self.http.post_form(&self.url, &form, basic_auth).await?)
+    }
+}
+
+/// RFC 8693 §3: the token type URI of an OAuth access token.
+const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
+
+/// The form of an on-behalf-of request, without client authentication.
+///
+/// Entra ("Microsoft identity platform and OAuth 2.0 On-Behalf-Of flow"): the RFC 7523 `jwt-bearer` grant
+/// with the caller's token as `assertion` and `requested_token_use=on_behalf_of`. Other providers: RFC 8693
+/// §2.1 token exchange, the caller's access token as `subject_token`, asking for an access token; the target
+/// is named by `scope` (§2.1 allows `resource` and `audience` too; a provider maps scopes to their resource,
+/// as Entra does).
+fn on_behalf_of_form<'a>(entra: bool, assertion: &'a str, scope: &'a str) -> Vec<(&'a str, &'a str)> {
+    if entra {
+        vec![
+            ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+            ("assertion", assertion),
+            ("requested_token_use", "on_behalf_of"),
+            ("scope", scope),
+        ]
+    } else {
+        vec![
+            ("grant_type", "urn:ietf:params:oauth:grant-type:token-exchange"),
+            ("subject_token", assertion),
+            ("subject_token_type", ACCESS_TOKEN_TYPE),
+            ("requested_token_type", ACCESS_TOKEN_TYPE),
+            ("scope", scope),
+        ]
+    }
+}
+
+/// RFC 8693 §2.2.1: `issued_token_type` is required, and anything but an access token (an ID token, a SAML
+/// assertion, with `token_type` `N_A`) cannot be sent to an API as a bearer token.
+fn check_issued_token_type(response: &ProviderResponse) -> Result<(), TokenError> {
+    #[derive(Deserialize)]
+    struct Issued {
+        issued_token_type: Option<String>,
+    }
+    let issued: Issued = response.json().map_err(TokenError::InvalidResponse)?;
+    match issued.issued_token_type.as_deref() {
+        Some(ACCESS_TOKEN_TYPE) | None => Ok(()),
+        Some(other) => Err(TokenError::UnsupportedTokenType { token_type: other.to_owned() }),
     }
 }
 
@@ -258,7 +362,7 @@ pub(crate) fn interpret(response: ProviderResponse) -> Result<TokenResponse, Tok
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn response(status: u16, body: &str, retry_after: Option<u64>) -> ProviderResponse {
@@ -363,6 +467,96 @@ mod tests {
         assert!(matches!(
             interpret(response(200, r#"{"access_token":"a\r\nSet-Cookie: x"}"#, None)),
             Err(TokenError::MalformedAccessToken)
+        ));
+    }
+
+    /// Entra's on-behalf-of request as its documentation records it (client authentication aside).
+    #[test]
+    fn on_behalf_of_requests_have_entra_and_rfc_8693_shapes() {
+        let entra = on_behalf_of_form(true, "eyJ0eXAi.caller.sig", "https://graph.microsoft.com/user.read");
+        assert_eq!(
+            entra,
+            [
+                ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+                ("assertion", "eyJ0eXAi.caller.sig"),
+                ("requested_token_use", "on_behalf_of"),
+                ("scope", "https://graph.microsoft.com/user.read"),
+            ]
+        );
+        let generic = on_behalf_of_form(false, "eyJ0eXAi.caller.sig", "api://contacts-api/Contacts.Read");
+        assert_eq!(
+            generic,
+            [
+                ("grant_type", "urn:ietf:params:oauth:grant-type:token-exchange"),
+                ("subject_token", "eyJ0eXAi.caller.sig"),
+                ("subject_token_type", "urn:ietf:params:oauth:token-type:access_token"),
+                ("requested_token_type", "urn:ietf:params:oauth:token-type:access_token"),
+                ("scope", "api://contacts-api/Contacts.Read"),
+            ]
+        );
+    }
+
+    /// Entra's answer to an on-behalf-of request (its documented shape; `ext_expires_in` 0, and a refresh
+    /// token and ID token when `offline_access openid` were asked for).
+    pub(crate) const ENTRA_OBO_RESPONSE: &str = r#"{
+        "token_type": "Bearer",
+        "scope": "https://graph.microsoft.com/user.read",
+        "expires_in": 3269,
+        "ext_expires_in": 0,
+        "access_token": "eyJ0eXAiOiJKV1QiLCJub25jZSI6IkFRQUJBQUFBQUFCbmZpRy1tQTZOVGFlN0Nk.obo.sig",
+        "refresh_token": "OAQABAAAAAABnfiG-mA6NTae7CdWW7QfdAALzDWjw6qSn4GUDfxWzJDZ6lk9qRw4An.rt"
+    }"#;
+
+    /// Entra refusing an assertion that is not for this API (AADSTS50013, `invalid_grant`).
+    pub(crate) const ENTRA_OBO_INVALID_ASSERTION: &str = r#"{
+        "error": "invalid_grant",
+        "error_description": "AADSTS50013: Assertion failed signature validation. [Reason - The key was not found., Thumbprint of key used by client: 'x']. Trace ID: 1 Correlation ID: 2 Timestamp: 2026-11-25 10:00:00Z",
+        "error_codes": [50013],
+        "timestamp": "2026-11-25 10:00:00Z",
+        "trace_id": "0b2c2c55-1f5d-4a7f-9d4c-3a8f6b9e2f00",
+        "correlation_id": "5d3e1b2a-6c4f-4e8d-9a7b-1c2d3e4f5a6b"
+    }"#;
+
+    /// Entra's answer when conditional access needs more of the user (its documented on-behalf-of example,
+    /// AADSTS50079): the claims challenge to pass back to the API's caller.
+    pub(crate) const ENTRA_OBO_CLAIMS_CHALLENGE: &str = r#"{
+        "error": "interaction_required",
+        "error_description": "AADSTS50079: Due to a configuration change made by your administrator, or because you moved to a new location, you must enroll in multi-factor authentication to access 'bf8d80f9-9098-4972-b203-500f535113b1'.\r\nTrace ID: b72a68c3-0926-4b8e-bc35-3150069c2800\r\nCorrelation ID: 73d656cf-54b1-4eb2-b429-26d8165a52d7\r\nTimestamp: 2017-05-01 22:43:20Z",
+        "error_codes": [50079],
+        "timestamp": "2017-05-01 22:43:20Z",
+        "trace_id": "b72a68c3-0926-4b8e-bc35-3150069c2800",
+        "correlation_id": "73d656cf-54b1-4eb2-b429-26d8165a52d7",
+        "claims": "{\"access_token\":{\"polids\":{\"essential\":true,\"values\":[\"9ab03e19-ed42-4168-b6b7-7001fb3e933a\"]}}}"
+    }"#;
+
+    #[test]
+    fn parses_entra_on_behalf_of_answers() {
+        let tokens = interpret(response(200, ENTRA_OBO_RESPONSE, None)).unwrap();
+        assert_eq!((tokens.expires_in, tokens.ext_expires_in), (Some(3269), Some(0)));
+        assert!(tokens.access_token.expose().ends_with(".obo.sig"));
+        let Err(TokenError::Rejected { error, .. }) = interpret(response(400, ENTRA_OBO_INVALID_ASSERTION, None))
+        else {
+            panic!("a rejection")
+        };
+        assert_eq!((error.error.as_str(), error.error_codes.as_slice()), ("invalid_grant", &[50013][..]));
+        let Err(TokenError::Rejected { error, .. }) = interpret(response(400, ENTRA_OBO_CLAIMS_CHALLENGE, None)) else {
+            panic!("a rejection")
+        };
+        assert_eq!(error.error, "interaction_required");
+        let claims: serde_json::Value = serde_json::from_str(error.claims.as_deref().unwrap()).unwrap();
+        assert_eq!(claims["access_token"]["polids"]["essential"], true);
+    }
+
+    #[test]
+    fn a_token_exchange_must_issue_an_access_token() {
+        let issued = |kind: &str| {
+            let body = format!(r#"{{"access_token":"x","token_type":"N_A","issued_token_type":"{kind}"}}"#);
+            check_issued_token_type(&response(200, &body, None))
+        };
+        assert!(issued(ACCESS_TOKEN_TYPE).is_ok());
+        assert!(matches!(
+            issued("urn:ietf:params:oauth:token-type:id_token"),
+            Err(TokenError::UnsupportedTokenType { .. })
         ));
     }
 

@@ -6,4 +6,5 @@ pub(crate) mod app_caller;
 pub(crate) mod bearer;
 pub(crate) mod claims_challenge;
 pub(crate) mod error;
+pub(crate) mod on_behalf_of;
 pub(crate) mod protected_api;

@@ -18,6 +18,7 @@ use crate::provider::id_token::{Audience, DEFAULT_ALGORITHMS, NumericDate};
 use crate::provider::jws::{self, JwsError};
 use crate::provider::signing_keys::{KeyRefreshPolicy, SigningKeys};
 use crate::scope::set::ScopeSet;
+use crate::secret::Secret;
 use crate::web_api::error::{BearerError, ProtectedApiError};
 
 /// Whether an API is called for a signed-in user or by an app on its own behalf.
@@ -53,6 +54,9 @@ pub struct ApiCaller {
     object_id: Option<String>,
     username: Option<String>,
     issued_at: Option<u64>,
+    /// The bearer token itself, for an on-behalf-of exchange (RFC 8693 `subject_token`, Entra's `assertion`);
+    /// redacted in `Debug`, never exposed.
+    assertion: Secret,
 }
 
 impl ApiCaller {
@@ -115,6 +119,11 @@ impl ApiCaller {
     /// [`object_id`](Self::object_id)).
     pub fn username(&self) -> Option<&str> {
         self.username.as_deref()
+    }
+
+    /// The token the caller presented: what an on-behalf-of exchange presents to the provider.
+    pub(crate) fn assertion(&self) -> &Secret {
+        &self.assertion
     }
 }
 
@@ -292,6 +301,7 @@ impl ProtectedApi {
             object_id: claims.oid,
             username: claims.preferred_username.or(claims.upn).or(claims.unique_name),
             issued_at: claims.iat.map(|iat| iat.0.max(0) as u64),
+            assertion: Secret::new(token),
         })
     }
 
