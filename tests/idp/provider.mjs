@@ -7,6 +7,13 @@
 // to them in `roles`, no `scope`, and `oid` equal to `sub` (the app's own id). Users named in USER_ROLES carry
 // app roles assigned to them in their delegated tokens, as Entra writes a user's roles.
 //
+// A web API calls a downstream API on behalf of its caller with RFC 8693 token exchange: the client `mail-api`
+// (the mail API's own registration) exchanges a user's access token for the mail API for one of the contacts API
+// (`api://contacts-api/Contacts.Read`) with the same `sub`. Node-oidc-provider has no token exchange of its own;
+// the grant registered below validates the subject token as the mail API would (signature with this provider's
+// keys, issuer, lifetime, audience = the exchanging client's API, a user's token), and issues a JWT access token
+// for the target resource, with `act` naming the exchanging client (RFC 8693 §4.1).
+//
 // Started by the Rust test harness (tests/src/idp.rs) and by scripts/demo. Settings come from the environment:
 //   IDP_PORT                        port on 127.0.0.1 (default 0: a free port; the issuer is printed on stdout)
 //   IDP_REDIRECT_URIS               comma-separated redirect URIs registered for every client (required)
@@ -18,7 +25,7 @@
 // POST /__test/settings {...}, POST /__test/faults {...}. See `control` below; unknown or mistyped keys are
 // refused with a 400 that names them (SETTINGS and FAULT list what is accepted).
 import { createServer } from 'node:http';
-import { generateKeyPairSync } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
 import Provider, { errors } from 'oidc-provider';
 
 const env = process.env;
@@ -35,7 +42,10 @@ const API_SCOPES = 'Mail.Read Mail.Send';
 // A second API, for handlers that call two resources; its scopes are written in full, as on Entra.
 const ORDERS_API = 'api://orders-api';
 const ORDERS_SCOPES = 'api://orders-api/Orders.Read';
-const RESOURCES = { [API]: API_SCOPES, [ORDERS_API]: ORDERS_SCOPES };
+// The downstream API the mail API calls on behalf of its callers.
+const CONTACTS_API = 'api://contacts-api';
+const CONTACTS_SCOPES = 'api://contacts-api/Contacts.Read';
+const RESOURCES = { [API]: API_SCOPES, [ORDERS_API]: ORDERS_SCOPES, [CONTACTS_API]: CONTACTS_SCOPES };
 // The resource a request's scopes are for (the MSAL request shape names scopes, not a `resource`).
 // `<resource>/.default` (the client credentials request shape) names its resource too.
 const resourceOf = (scope) => Object.keys(RESOURCES).find((r) => String(scope || '').split(' ').some((s) => s === `${r}/.default` || RESOURCES[r].split(' ').includes(s)));
@@ -44,6 +54,11 @@ const resourceOf = (scope) => Object.keys(RESOURCES).find((r) => String(scope ||
 const APP_ROLES = { 'mail-daemon': ['Mail.Read.All'], 'mail-daemon-unassigned': [] };
 // App roles of the mail API assigned to users (by login): a user's, in delegated tokens beside `scope`.
 const USER_ROLES = { auditor: ['Mail.Read.All'] };
+
+const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+// Web APIs that exchange their callers' tokens: client id -> the audience of the tokens it may exchange.
+const EXCHANGERS = { 'mail-api': API };
 
 // Clients of the tests. One client per authentication method (node-oidc-provider allows one per client).
 const CLIENTS = [
@@ -73,6 +88,13 @@ const CLIENTS = [
   grant_types: ['client_credentials'],
   response_types: [],
   redirect_uris: [],
+}))).concat(Object.keys(EXCHANGERS).map((client_id) => ({
+  client_id,
+  client_secret: `${client_id}-secret`,
+  token_endpoint_auth_method: 'client_secret_basic',
+  grant_types: [TOKEN_EXCHANGE],
+  response_types: [],
+  redirect_uris: [],
 })));
 
 // Signing keys with distinct kids; the first RSA key signs RS256 ID tokens. Tests hide or show keys
@@ -99,6 +121,9 @@ const settings = {
   // false: a refresh token covers the scopes of its authorization request (standard OAuth, as Auth0 or
   // Okta). true: it covers everything the user consented to, for every resource (as Entra's do).
   refreshTokensCoverGrant: false,
+  // A claims request (JSON text) that every token exchange is refused with, as `interaction_required` (Entra's
+  // answer when conditional access needs more of the user); null: none.
+  exchangeClaimsChallenge: null,
 };
 let counters = { requests: {}, grants: {}, grantErrors: {} };
 // Faults to inject, keyed by "METHOD /path": { status, retryAfter, remaining, delayMs, body }.
@@ -232,6 +257,7 @@ const SETTINGS = {
   rotateRefreshToken: [isBoolean, 'true or false'],
   hiddenKids: [(value) => Array.isArray(value) && value.every((kid) => typeof kid === 'string'), 'an array of kids (strings)'],
   refreshTokensCoverGrant: [isBoolean, 'true or false'],
+  exchangeClaimsChallenge: [(value) => value === null || typeof value === 'string', 'a claims request (JSON text) or null'],
 };
 const FAULT = {
   route: [(value) => typeof value === 'string' && /^[A-Z]+ \/\S*$/.test(value), 'a route as counted, such as "POST /token"'],
@@ -311,6 +337,81 @@ async function control(req, res) {
   }
 }
 
+// The claims of `jwt` if it is an access token this provider signed and that is valid now; else null.
+function verifiedClaims(jwt, issuer) {
+  const parts = String(jwt || '').split('.');
+  if (parts.length !== 3) return null;
+  try {
+    const header = JSON.parse(Buffer.from(parts[0], 'base64url'));
+    const jwk = jwks.keys.find((key) => key.kid === header.kid);
+    if (!jwk) return null;
+    const { d, p, q, dp, dq, qi, ...publicJwk } = jwk;
+    const key = createPublicKey({ key: publicJwk, format: 'jwk' });
+    const data = Buffer.from(`${parts[0]}.${parts[1]}`);
+    const signature = Buffer.from(parts[2], 'base64url');
+    const ok = {
+      RS256: () => verify('sha256', data, key, signature),
+      PS256: () => verify('sha256', data, { key, padding: 6, saltLength: 32 }, signature),
+      ES256: () => verify('sha256', data, { key, dsaEncoding: 'ieee-p1363' }, signature),
+    }[header.alg]?.();
+    if (!ok) return null;
+    const claims = JSON.parse(Buffer.from(parts[1], 'base64url'));
+    const now = Math.floor(Date.now() / 1000);
+    if (claims.iss !== issuer || !(claims.exp > now)) return null;
+    return claims;
+  } catch {
+    return null;
+  }
+}
+
+// RFC 8693 token exchange, for the clients in EXCHANGERS: a user's access token for the client's API becomes an
+// access token for the resource the requested scopes belong to, with the same `sub`.
+async function tokenExchange(ctx) {
+  const { params, client, provider } = ctx.oidc;
+  const audience = EXCHANGERS[client.clientId];
+  if (!audience) throw new errors.UnauthorizedClient('this client exchanges no tokens');
+  if (params.subject_token_type !== ACCESS_TOKEN_TYPE) {
+    throw new errors.InvalidRequest('subject_token_type must be an access token');
+  }
+  if (params.requested_token_type && params.requested_token_type !== ACCESS_TOKEN_TYPE) {
+    throw new errors.InvalidRequest('only access tokens are issued');
+  }
+  const subject = verifiedClaims(params.subject_token, provider.issuer);
+  if (!subject) throw new errors.InvalidGrant('subject_token is not a valid access token of this provider');
+  const audiences = [].concat(subject.aud);
+  if (!audiences.includes(audience)) throw new errors.InvalidGrant(`subject_token is not for ${audience}`);
+  // An app's own token (client credentials: its subject is the client) has no user to act for.
+  if (subject.sub === subject.client_id) throw new errors.InvalidGrant('subject_token is an app\'s, not a user\'s');
+  if (settings.exchangeClaimsChallenge !== null) {
+    ctx.state.exchangeClaimsChallenge = settings.exchangeClaimsChallenge;
+    throw new errors.InteractionRequired('AADSTS50079-like: the user must satisfy the claims requested');
+  }
+  const requested = String(params.scope || '').split(' ').filter(Boolean);
+  const resource = resourceOf(params.scope);
+  if (!resource || resource === audience) throw new errors.InvalidTarget('scope names no downstream API');
+  const granted = requested.filter((scope) => RESOURCES[resource].split(' ').includes(scope));
+  if (granted.length !== requested.length) throw new errors.InvalidScope('scope names another API', requested.join(' '));
+
+  const token = new provider.AccessToken({
+    accountId: subject.sub,
+    client,
+    scope: granted.join(' '),
+    gty: 'token_exchange',
+    extra: { act: { sub: client.clientId } },
+  });
+  token.resourceServer = new provider.ResourceServer(resource, {
+    scope: RESOURCES[resource], audience: resource, accessTokenFormat: 'jwt', accessTokenTTL: settings.accessTokenTtl,
+  });
+  const value = await token.save();
+  ctx.body = {
+    access_token: value,
+    issued_token_type: ACCESS_TOKEN_TYPE,
+    token_type: 'Bearer',
+    expires_in: token.expiration,
+    scope: token.scope,
+  };
+}
+
 const server = createServer();
 server.listen(Number(env.IDP_PORT || 0), '127.0.0.1', () => {
   const { port } = server.address();
@@ -318,6 +419,12 @@ server.listen(Number(env.IDP_PORT || 0), '127.0.0.1', () => {
   const provider = new Provider(issuer, configuration);
   // Plain-http loopback is this provider's only deployment.
   provider.proxy = false;
+  provider.registerGrantType(
+    TOKEN_EXCHANGE,
+    tokenExchange,
+    ['subject_token', 'subject_token_type', 'requested_token_type', 'scope', 'audience', 'resource', 'actor_token', 'actor_token_type'],
+    ['audience', 'resource'],
+  );
 
   provider.use(async (ctx, next) => {
     const route = `${ctx.method} ${ctx.path}`;
@@ -340,6 +447,10 @@ server.listen(Number(env.IDP_PORT || 0), '127.0.0.1', () => {
       }
     }
     await next();
+    // An exchange refused for a claims challenge carries the claims, as Entra's answer does.
+    if (ctx.state.exchangeClaimsChallenge && ctx.body?.error === 'interaction_required') {
+      ctx.body = { ...ctx.body, claims: ctx.state.exchangeClaimsChallenge };
+    }
     if (route === 'GET /jwks' && ctx.body?.keys && settings.hiddenKids.length) {
       ctx.body = { keys: ctx.body.keys.filter((k) => !settings.hiddenKids.includes(k.kid)) };
     }

@@ -210,6 +210,7 @@ pub struct IdpSettings {
     rotate_refresh_token: Option<bool>,
     hidden_kids: Option<Vec<String>>,
     refresh_tokens_cover_grant: Option<bool>,
+    exchange_claims_challenge: Option<Option<String>>,
 }
 
 impl IdpSettings {
@@ -251,6 +252,14 @@ impl IdpSettings {
         self
     }
 
+    /// `Some(claims)`: every token exchange (on-behalf-of) is refused with `interaction_required` and this claims
+    /// request, as Entra refuses one when conditional access needs more of the user; `None` (the provider
+    /// default): exchanges are answered.
+    pub fn exchange_claims_challenge(mut self, claims: Option<&str>) -> IdpSettings {
+        self.exchange_claims_challenge = Some(claims.map(str::to_owned));
+        self
+    }
+
     /// The request body, with the provider's names (`tests/idp/provider.mjs`, `SETTINGS`).
     fn to_json(&self) -> Value {
         set_keys([
@@ -259,6 +268,7 @@ impl IdpSettings {
             ("rotateRefreshToken", self.rotate_refresh_token.map(Value::Bool)),
             ("hiddenKids", self.hidden_kids.as_ref().map(|kids| json!(kids))),
             ("refreshTokensCoverGrant", self.refresh_tokens_cover_grant.map(Value::Bool)),
+            ("exchangeClaimsChallenge", self.exchange_claims_challenge.as_ref().map(|claims| json!(claims))),
         ])
     }
 }

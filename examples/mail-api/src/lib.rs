@@ -8,6 +8,10 @@
 //! Apps calling as themselves (daemons, with the client credentials grant) need the app role `Mail.Read.All`:
 //! `GET /admin/mailboxes/count` is for them only; `GET /mailboxes/{user}/messages` serves both kinds of caller
 //! and tells them apart: a user (with `Mail.Read`) reads their own inbox only, an app any user's.
+//!
+//! `GET /contacts` (needs `Mail.Read`) calls a second API, the contacts API ([`contacts_api`]), on behalf of its
+//! caller: the mail API exchanges the caller's token for one of the contacts API (on-behalf-of) with its own app
+//! registration ([`Contacts`]), and answers 503 when none is configured.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -18,9 +22,10 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use msal_runtime::error::OnBehalfOfRejection;
 use msal_runtime::{
-    ApiCaller, AppCaller, Bearer, CallerKind, InsufficientClaims, ProtectedApi, RequiredRoles, RequiredScopes,
-    UserOrApp,
+    ApiCaller, AppCaller, Bearer, CallerKind, InsufficientClaims, Msal, ProtectedApi, RequiredRoles, RequiredScopes,
+    ScopeSet, UserOrApp,
 };
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
@@ -100,12 +105,36 @@ impl Mailboxes {
 const MAX_FIELD: usize = 256;
 const MAX_BODY: usize = 64 * 1024;
 
-/// The API's state: the token validator the `Bearer` extractor uses, the mailboxes, and the admin key.
+/// The API's state: the token validator the `Bearer` extractor uses, the mailboxes, the admin key, and how to
+/// reach the contacts API.
 #[derive(Debug, Clone)]
 struct ApiState {
     api: ProtectedApi,
     mailboxes: Mailboxes,
     admin_key: Option<Arc<str>>,
+    contacts: Option<Contacts>,
+}
+
+/// How the mail API calls the contacts API on behalf of its callers: the mail API's own app registration (an
+/// [`Msal`] configured with its client id and credential: the audience of its callers' tokens) and the contacts
+/// API's base URL.
+#[derive(Debug, Clone)]
+pub struct Contacts {
+    msal: Msal,
+    url: url::Url,
+    http: reqwest::Client,
+}
+
+impl Contacts {
+    /// Calls the contacts API at `url` (its base URL) with tokens `msal` acquires on behalf of callers.
+    pub fn new(msal: Msal, url: url::Url) -> Self {
+        Self { msal, url, http: reqwest::Client::new() }
+    }
+
+    /// The mail API's runtime, for looking into its token cache.
+    pub fn msal(&self) -> &Msal {
+        &self.msal
+    }
 }
 
 impl FromRef<ApiState> for ProtectedApi {
@@ -127,8 +156,19 @@ pub fn router(api: &ProtectedApi, mailboxes: Mailboxes) -> Router {
 
 /// [`router`], with `POST /admin/revoke/{user}` for requests carrying `X-Admin-Key: <admin_key>`.
 pub fn router_with_admin(api: &ProtectedApi, mailboxes: Mailboxes, admin_key: Option<&str>) -> Router {
-    let state = ApiState { api: api.clone(), mailboxes, admin_key: admin_key.map(Arc::from) };
+    router_with_contacts(api, mailboxes, admin_key, None)
+}
+
+/// [`router_with_admin`], with `GET /contacts` calling the contacts API on behalf of the caller (503 without).
+pub fn router_with_contacts(
+    api: &ProtectedApi,
+    mailboxes: Mailboxes,
+    admin_key: Option<&str>,
+    contacts: Option<Contacts>,
+) -> Router {
+    let state = ApiState { api: api.clone(), mailboxes, admin_key: admin_key.map(Arc::from), contacts };
     Router::new()
+        .route("/contacts", get(list_contacts))
         .route("/messages", get(list).post(send))
         .route("/mailboxes/{user}/messages", get(list_of))
         .route("/admin/mailboxes/count", get(count))
@@ -202,4 +242,77 @@ async fn send(
     };
     mailboxes.inboxes.lock().entry(message.to.clone()).or_default().push(message.clone());
     Ok((StatusCode::CREATED, Json(message)))
+}
+
+/// The contacts API's scope, as the test provider writes it in its tokens.
+const CONTACTS_READ: &str = "api://contacts-api/Contacts.Read";
+
+/// `GET /contacts`: the caller's contacts, from the contacts API, called on the caller's behalf.
+async fn list_contacts(caller: Bearer<MailRead>, State(state): State<ApiState>) -> Result<Response, Response> {
+    if let Some(challenge) = state.mailboxes.challenge(&caller) {
+        return Err(challenge.into_response());
+    }
+    let Some(contacts) = &state.contacts else {
+        return Err((StatusCode::SERVICE_UNAVAILABLE, "no contacts API is configured").into_response());
+    };
+    let scopes = ScopeSet::parse(CONTACTS_READ).expect("a valid scope");
+    // A claims challenge of the provider goes back to the caller as a 401 `insufficient_claims`.
+    let token = contacts
+        .msal
+        .acquire_token_on_behalf_of(&caller, &scopes)
+        .await
+        .map_err(|error| OnBehalfOfRejection::from(error).into_response())?;
+    let url = contacts.url.join("contacts").expect("a relative path");
+    let answer =
+        contacts.http.get(url).header(axum::http::header::AUTHORIZATION, token.authorization_header()).send().await;
+    match answer {
+        Ok(answer) if answer.status().is_success() => {
+            let body = answer.bytes().await.map_err(|_| StatusCode::BAD_GATEWAY.into_response())?;
+            Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response())
+        }
+        _ => Err((StatusCode::BAD_GATEWAY, "the contacts API did not answer").into_response()),
+    }
+}
+
+/// The contacts API: a second API, which the mail API calls on behalf of its callers.
+pub mod contacts_api {
+    use axum::routing::get;
+    use axum::{Json, Router};
+    use msal_runtime::{Bearer, ProtectedApi, RequiredScopes};
+    use serde::{Deserialize, Serialize};
+
+    /// The audience of the contacts API's tokens.
+    pub const AUDIENCE: &str = "api://contacts-api";
+
+    /// `api://contacts-api/Contacts.Read`.
+    #[derive(Debug)]
+    pub struct ContactsRead;
+    impl RequiredScopes for ContactsRead {
+        const SCOPES: &'static [&'static str] = &[super::CONTACTS_READ];
+    }
+
+    /// What `GET /contacts` answers: whose contacts (the token's `sub`), which app called (`azp`/`client_id`),
+    /// and the contacts.
+    #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+    pub struct ContactList {
+        /// The user the token was issued for.
+        pub owner: String,
+        /// The app that called.
+        pub caller: Option<String>,
+        /// The contacts.
+        pub contacts: Vec<String>,
+    }
+
+    /// `GET /contacts`, for tokens of audience [`AUDIENCE`] validated by `api`.
+    pub fn router(api: &ProtectedApi) -> Router {
+        Router::new().route("/contacts", get(list)).with_state(api.clone())
+    }
+
+    async fn list(caller: Bearer<ContactsRead>) -> Json<ContactList> {
+        Json(ContactList {
+            owner: caller.subject().to_owned(),
+            caller: caller.client_id().map(str::to_owned),
+            contacts: vec![format!("{}'s manager", caller.subject())],
+        })
+    }
 }

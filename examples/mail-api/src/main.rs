@@ -3,11 +3,15 @@
 //! head takes longer than `MAIL_API_HEADER_READ_TIMEOUT_SECS` (default 10) and answers 408 to requests not
 //! answered within `MAIL_API_REQUEST_TIMEOUT_SECS` (default 30). With `MAIL_API_ADMIN_KEY` set,
 //! `POST /admin/revoke/{user}` with `X-Admin-Key: <key>` revokes a user's sessions (a claims challenge follows).
+//!
+//! On-behalf-of: with `MAIL_API_CLIENT_ID` and `MAIL_API_CLIENT_SECRET` (the mail API's own app registration),
+//! it also serves the contacts API on `CONTACTS_API_ADDR` (default `127.0.0.1:3002`) and `GET /contacts` calls
+//! it on behalf of the caller; without them `GET /contacts` answers 503.
 
 use std::process::ExitCode;
 
 use example_server::Timeouts;
-use msal_runtime::ProtectedApi;
+use msal_runtime::{Msal, MsalConfig, ProtectedApi};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -48,7 +52,41 @@ async fn main() -> ExitCode {
     };
     // Optional: enables `POST /admin/revoke/{user}` for requests with `X-Admin-Key: <this>`.
     let admin_key = std::env::var("MAIL_API_ADMIN_KEY").ok().filter(|key| !key.is_empty());
-    let app = mail_api::router_with_admin(&api, mail_api::Mailboxes::default(), admin_key.as_deref());
+    let contacts = match contacts(&authority, &addr).await {
+        Ok(contacts) => contacts,
+        Err(error) => {
+            eprintln!("mail-api: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let app = mail_api::router_with_contacts(&api, mail_api::Mailboxes::default(), admin_key.as_deref(), contacts);
     example_server::serve(listener, app, timeouts, shutdown).await;
     ExitCode::SUCCESS
+}
+
+/// With the mail API's own registration configured: its runtime (for on-behalf-of tokens) and the contacts API,
+/// served on `CONTACTS_API_ADDR`.
+async fn contacts(authority: &str, addr: &str) -> Result<Option<mail_api::Contacts>, Box<dyn std::error::Error>> {
+    let (Ok(client_id), Ok(secret)) = (std::env::var("MAIL_API_CLIENT_ID"), std::env::var("MAIL_API_CLIENT_SECRET"))
+    else {
+        return Ok(None);
+    };
+    // A web API's runtime: its own registration, tokens in memory, and no sign-in (its routes are not mounted,
+    // so the redirect URI, which the configuration requires, is never used).
+    let config = MsalConfig::builder()
+        .authority(authority)
+        .client_id(client_id)
+        .client_secret(secret)
+        .redirect_uri(format!("http://{addr}/auth/callback"))
+        .token_cache("memory")
+        .build()?;
+    let msal = Msal::new(config).await?;
+    let contacts_addr = std::env::var("CONTACTS_API_ADDR").unwrap_or_else(|_| "127.0.0.1:3002".to_owned());
+    let contacts_api = ProtectedApi::new(authority, &[mail_api::contacts_api::AUDIENCE]).await?;
+    let listener = tokio::net::TcpListener::bind(&contacts_addr).await?;
+    tracing::info!("contacts API listening on http://{contacts_addr}");
+    let router = mail_api::contacts_api::router(&contacts_api);
+    tokio::spawn(example_server::serve(listener, router, Timeouts::default(), std::future::pending()));
+    let url = url::Url::parse(&format!("http://{contacts_addr}/"))?;
+    Ok(Some(mail_api::Contacts::new(msal, url)))
 }
