@@ -45,6 +45,24 @@ mod quick_start {
     }
 }
 
+/// README "Web APIs: app-only callers and on-behalf-of", the app's own tokens.
+mod app_only_tokens {
+    use msal_runtime::{Msal, ScopeSet};
+    use reqwest::header::AUTHORIZATION;
+    use url::Url;
+
+    async fn mailbox_count(msal: &Msal, mail_api: &Url) -> Result<String, Box<dyn std::error::Error>> {
+        let scopes = ScopeSet::parse("api://mail-api/.default")?;
+        let token = msal.acquire_token_for_app(&scopes).await?; // cached; one provider call for concurrent requests
+        let response = reqwest::Client::new()
+            .get(mail_api.join("admin/mailboxes/count")?)
+            .header(AUTHORIZATION, token.authorization_header())
+            .send()
+            .await?;
+        Ok(response.error_for_status()?.text().await?)
+    }
+}
+
 /// README "Quick start", state of the app's own.
 mod app_state {
     use axum::extract::FromRef;
