@@ -204,6 +204,7 @@ pub(crate) mod tests {
     pub(crate) fn identity(home: &str) -> AccountIdentity {
         AccountIdentity {
             home_account_id: HomeAccountId::new(home),
+            msal_home_account_id: None,
             environment: "login.example".into(),
             realm: "tenant".into(),
             local_account_id: "local".into(),
