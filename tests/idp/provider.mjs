@@ -88,6 +88,9 @@ const settings = {
   // false: a refresh token covers the scopes of its authorization request (standard OAuth, as Auth0 or
   // Okta). true: it covers everything the user consented to, for every resource (as Entra's do).
   refreshTokensCoverGrant: false,
+  // true: a refresh token also accepts `openid profile offline_access` in the refresh request's scope, as
+  // Entra's do (MSAL libraries add the three to every request); standard OIDC refuses what it did not grant.
+  refreshTokensAcceptReservedScopes: false,
 };
 let counters = { requests: {}, grants: {}, grantErrors: {} };
 // Faults to inject, keyed by "METHOD /path": { status, retryAfter, remaining, delayMs, body }.
@@ -185,6 +188,9 @@ const configuration = {
       source.scope = [grant.getOIDCScope(), ...resources.map((r) => grant.getResourceScope(r))].join(' ');
       source.resource = resources;
     }
+    if (settings.refreshTokensAcceptReservedScopes && source.kind === 'AuthorizationCode') {
+      source.scope = [...new Set([...String(source.scope || '').split(' ').filter(Boolean), 'openid', 'profile', 'offline_access'])].join(' ');
+    }
     return client.grantTypeAllowed('refresh_token');
   },
   rotateRefreshToken: () => settings.rotateRefreshToken,
@@ -210,6 +216,7 @@ const SETTINGS = {
   rotateRefreshToken: [isBoolean, 'true or false'],
   hiddenKids: [(value) => Array.isArray(value) && value.every((kid) => typeof kid === 'string'), 'an array of kids (strings)'],
   refreshTokensCoverGrant: [isBoolean, 'true or false'],
+  refreshTokensAcceptReservedScopes: [isBoolean, 'true or false'],
 };
 const FAULT = {
   route: [(value) => typeof value === 'string' && /^[A-Z]+ \/\S*$/.test(value), 'a route as counted, such as "POST /token"'],

@@ -208,6 +208,7 @@ pub struct IdpSettings {
     rotate_refresh_token: Option<bool>,
     hidden_kids: Option<Vec<String>>,
     refresh_tokens_cover_grant: Option<bool>,
+    refresh_tokens_accept_reserved_scopes: Option<bool>,
 }
 
 impl IdpSettings {
@@ -249,6 +250,14 @@ impl IdpSettings {
         self
     }
 
+    /// `true`: a refresh token also accepts `openid profile offline_access` in a refresh request, as Entra's
+    /// do (MSAL libraries add them to every request). `false` (the provider default): standard OpenID Connect
+    /// refuses a scope the refresh token does not cover, `offline_access` included.
+    pub fn refresh_tokens_accept_reserved_scopes(mut self, accept: bool) -> IdpSettings {
+        self.refresh_tokens_accept_reserved_scopes = Some(accept);
+        self
+    }
+
     /// The request body, with the provider's names (`tests/idp/provider.mjs`, `SETTINGS`).
     fn to_json(&self) -> Value {
         set_keys([
@@ -257,6 +266,7 @@ impl IdpSettings {
             ("rotateRefreshToken", self.rotate_refresh_token.map(Value::Bool)),
             ("hiddenKids", self.hidden_kids.as_ref().map(|kids| json!(kids))),
             ("refreshTokensCoverGrant", self.refresh_tokens_cover_grant.map(Value::Bool)),
+            ("refreshTokensAcceptReservedScopes", self.refresh_tokens_accept_reserved_scopes.map(Value::Bool)),
         ])
     }
 }

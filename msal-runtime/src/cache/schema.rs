@@ -303,7 +303,8 @@ impl CachePartition {
             changed |= shape.migrate(&mut id.home_account_id, &mut id.environment, Some(&mut id.realm));
         }
         for account in self.accounts.values_mut() {
-            let migrated = shape.migrate(&mut account.home_account_id, &mut account.environment, Some(&mut account.realm));
+            let migrated =
+                shape.migrate(&mut account.home_account_id, &mut account.environment, Some(&mut account.realm));
             if migrated && account.authority_type == AuthorityType::Generic {
                 account.authority_type = AuthorityType::MsSts;
             }
@@ -315,7 +316,8 @@ impl CachePartition {
         }
         if changed {
             self.access_tokens = std::mem::take(&mut self.access_tokens).into_values().map(|e| (e.key(), e)).collect();
-            self.refresh_tokens = std::mem::take(&mut self.refresh_tokens).into_values().map(|e| (e.key(), e)).collect();
+            self.refresh_tokens =
+                std::mem::take(&mut self.refresh_tokens).into_values().map(|e| (e.key(), e)).collect();
             self.id_tokens = std::mem::take(&mut self.id_tokens).into_values().map(|e| (e.key(), e)).collect();
             self.accounts = std::mem::take(&mut self.accounts).into_values().map(|e| (e.key(), e)).collect();
             self.app_metadata = std::mem::take(&mut self.app_metadata).into_values().map(|e| (e.key(), e)).collect();
@@ -529,9 +531,8 @@ pub(crate) mod tests {
         other["home_account_id"] = "bob.utid".into();
         two_users["AccessToken"]["bob-key"] = other;
         let mut skipped = Vec::new();
-        let partitions = CachePartition::from_msal_json(&two_users.to_string())
-            .unwrap()
-            .split_by_account(&entra(), &mut skipped);
+        let partitions =
+            CachePartition::from_msal_json(&two_users.to_string()).unwrap().split_by_account(&entra(), &mut skipped);
         assert!(skipped.is_empty());
         let (bob, uid) = (HomeAccountId::new("bob.utid"), HomeAccountId::new("uid.utid"));
         assert_eq!(partitions.keys().collect::<Vec<_>>(), [&bob, &uid]);
@@ -627,7 +628,9 @@ pub(crate) mod tests {
             "target": "https://graph.microsoft.com/.default", "realm": "utid", "token_type": "Bearer",
             "cached_at": "1700000000", "expires_on": "1700003600", "extended_expires_on": "1700003600"
         });
-        let mut pop = cache["AccessToken"]["uid.utid-login.microsoftonline.com-accesstoken-client-utid-mail.read user.read"].clone();
+        let mut pop =
+            cache["AccessToken"]["uid.utid-login.microsoftonline.com-accesstoken-client-utid-mail.read user.read"]
+                .clone();
         pop["key_id"] = "pop-key".into();
         pop["token_type"] = "pop".into();
         cache["AccessToken"]["pop"] = pop;

@@ -199,7 +199,8 @@ impl TokenCache {
 
     /// Imports a token cache serialized by an MSAL library (for example MSAL Python's
     /// `SerializableTokenCache.serialize()` or msal-node's `TokenCache.serialize()`): each user's entries go to
-    /// their partition, replacing entries with the same keys. Entries the runtime does not use (app-only
+    /// their partition, replacing entries with the same keys; an imported refresh token replaces the user's
+    /// (one per client) and an imported access token the user's older ones for overlapping scopes. Entries the runtime does not use (app-only
     /// tokens, other authorities' entries, other credential types, malformed entries) are skipped and listed
     /// in the report; they never stop the rest. Entries written by earlier versions of this runtime are
     /// rewritten as MSAL writes them. The JSON holds tokens: handle it as a secret.
@@ -208,15 +209,9 @@ impl TokenCache {
         let partitions = whole.split_by_account(&self.shape, &mut skipped);
         let mut accounts = Vec::with_capacity(partitions.len());
         for (home_account_id, imported) in partitions {
-            self.update(&home_account_id, |partition| {
-                partition.access_tokens.extend(imported.access_tokens.clone());
-                partition.refresh_tokens.extend(imported.refresh_tokens.clone());
-                partition.id_tokens.extend(imported.id_tokens.clone());
-                partition.accounts.extend(imported.accounts.clone());
-                partition.app_metadata.extend(imported.app_metadata.clone());
-            })
-            .await
-            .map_err(ImportError::Store)?;
+            self.update(&home_account_id, |partition| partition.merge_imported(&imported))
+                .await
+                .map_err(ImportError::Store)?;
             accounts.push(home_account_id);
         }
         Ok(ImportReport { accounts, skipped })

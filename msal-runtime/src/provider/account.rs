@@ -126,8 +126,8 @@ pub(crate) fn identify(
         .unwrap_or_default()
         .to_owned();
     let login_hint = claims.login_hint.clone().or_else(|| (!username.is_empty()).then(|| username.clone()));
-    let common =
-        |home_account_id: String, msal_home: String, realm: String, local_account_id: String, client_info| AccountIdentity {
+    let common = |home_account_id: String, msal_home: String, realm: String, local_account_id: String, client_info| {
+        AccountIdentity {
             home_account_id: HomeAccountId(home_account_id),
             msal_home_account_id: Some(msal_home),
             environment: MsalShape::of(authority).environment,
@@ -140,7 +140,8 @@ pub(crate) fn identify(
             authority_type: AuthorityType::MsSts,
             client_info,
             login_hint: login_hint.clone(),
-        };
+        }
+    };
     if !authority.is_entra() {
         let home = partition_key_of_subject(claims.subject(), claims.issuer());
         let realm = MsalShape::of(authority).realm;
@@ -266,7 +267,11 @@ impl MsalShape {
 
     /// The partition key of the account MSAL libraries call `home_account_id`, found in an entry of
     /// `environment`; `Err` when the entry is no user's of this authority.
-    pub(crate) fn partition_key(&self, home_account_id: Option<&str>, environment: &str) -> Result<HomeAccountId, NotOurs> {
+    pub(crate) fn partition_key(
+        &self,
+        home_account_id: Option<&str>,
+        environment: &str,
+    ) -> Result<HomeAccountId, NotOurs> {
         let home = home_account_id.filter(|home| !home.is_empty()).ok_or(NotOurs::AppOnly)?;
         let environment = environment.to_ascii_lowercase();
         match &self.kind {
@@ -301,7 +306,12 @@ impl MsalShape {
 
     /// Old-format fields of this runtime's entries for a generic issuer, rewritten as MSAL writes them:
     /// whether anything changed. Entra entries were always MSAL's.
-    pub(crate) fn migrate(&self, home_account_id: &mut String, environment: &mut String, realm: Option<&mut String>) -> bool {
+    pub(crate) fn migrate(
+        &self,
+        home_account_id: &mut String,
+        environment: &mut String,
+        realm: Option<&mut String>,
+    ) -> bool {
         let ShapeKind::Generic { issuer_id, legacy_environment } = &self.kind else { return false };
         let mut changed = false;
         if let Some(sub) = self.legacy_subject(home_account_id) {
@@ -432,7 +442,10 @@ mod tests {
         let there = MsalShape::of(&Authority::parse("https://other.example/a").unwrap());
         let alice_here = here.partition_key(Some("alice"), "idp.example").unwrap();
         assert_eq!(alice_here.as_str(), format!("alice.{}", issuer_id("https://idp.example/a")));
-        assert_eq!(there.partition_key(Some("alice"), "idp.example"), Err(NotOurs::OtherAuthority("idp.example".into())));
+        assert_eq!(
+            there.partition_key(Some("alice"), "idp.example"),
+            Err(NotOurs::OtherAuthority("idp.example".into()))
+        );
         assert_ne!(there.partition_key(Some("alice"), "other.example").unwrap(), alice_here);
         // A key written by this runtime before is taken as it is, another issuer's old key is not this one's.
         assert_eq!(here.partition_key(Some(alice_here.as_str()), "idp.example").unwrap(), alice_here);
