@@ -171,7 +171,7 @@ impl Msal {
             None => Arc::new(l1),
             Some(shared) => Arc::new(TieredTokenStore::new(l1, Arc::clone(&shared.store), Arc::clone(&shared.keys))),
         };
-        let cache = TokenCache::with_store(token_store, config.token_cache_lifetime);
+        let cache = TokenCache::with_store(token_store, config.token_cache_lifetime, provider.authority());
         let session_store =
             SessionStore::new(config.max_sessions, config.session_idle_timeout, config.session_absolute_timeout);
         let sessions = Arc::new(match &shared {
