@@ -6,7 +6,7 @@ pub use crate::acquire::error::{
     AcquireError, InteractionReason, InteractionRequired, InvalidResponse, TokenRequestError,
 };
 pub use crate::cache::store::StoreError;
-pub use crate::cache::token_cache::ImportError;
+pub use crate::cache::token_cache::{ImportError, SkipReason};
 pub use crate::config::error::ConfigError;
 pub use crate::downstream::{ChallengeError, ClaimsChallenge, DownstreamError, InsufficientScope};
 pub use crate::extract::interaction::Interaction;

@@ -52,7 +52,7 @@ mod web;
 mod web_api;
 
 pub use acquire::access_token::AccessToken;
-pub use cache::token_cache::TokenCache;
+pub use cache::token_cache::{ImportReport, SkippedEntry, TokenCache};
 pub use config::builder::MsalConfigBuilder;
 pub use config::routes::{SIGN_IN_PATH, SIGN_OUT_PATH};
 pub use config::settings::{DEFAULT_STORE_PATH, MsalConfig, ResponseMode, TokenCacheSetting};

@@ -22,7 +22,7 @@ use crate::cache::token_cache::TokenCache;
 use crate::cache::without_user::{Holder, app_partition, on_behalf_of_partition, user_assertion_hash};
 use crate::config::error::ConfigError;
 use crate::config::settings::{MsalConfig, ResponseMode};
-use crate::provider::account::{HomeAccountId, issuer_id};
+use crate::provider::account::{HomeAccountId, MsalShape};
 use crate::provider::admin_consent::admin_consent_url;
 use crate::provider::authority::{Authority, EntraTenant};
 use crate::provider::discovery::DiscoveryError;
@@ -178,7 +178,7 @@ impl Msal {
             None => Arc::new(l1),
             Some(shared) => Arc::new(TieredTokenStore::new(l1, Arc::clone(&shared.store), Arc::clone(&shared.keys))),
         };
-        let cache = TokenCache::with_store(token_store, config.token_cache_lifetime);
+        let cache = TokenCache::with_store(token_store, config.token_cache_lifetime, provider.authority());
         let session_store =
             SessionStore::new(config.max_sessions, config.session_idle_timeout, config.session_absolute_timeout);
         let sessions = Arc::new(match &shared {
@@ -257,7 +257,7 @@ impl Msal {
         let scopes = app_scopes(authority, scopes)?;
         let holder = Holder {
             home_account_id: String::new(),
-            environment: authority.environment(),
+            environment: MsalShape::of(authority).environment,
             realm: realm(authority),
             user_assertion_hash: None,
         };
@@ -294,7 +294,7 @@ impl Msal {
         let hash = user_assertion_hash(caller.assertion());
         let holder = Holder {
             home_account_id: home_account_id.clone(),
-            environment: authority.environment(),
+            environment: MsalShape::of(authority).environment,
             realm,
             user_assertion_hash: Some(hash.clone()),
         };
@@ -373,7 +373,7 @@ fn is_default_scope(scope: &str) -> bool {
     scope.len() > "/.default".len() && scope.to_ascii_lowercase().ends_with("/.default")
 }
 
-/// MSAL's `realm` of the app's own tokens: the tenant on Entra, the issuer's id elsewhere (as for users).
+/// MSAL's `realm` of the app's own tokens: the tenant on Entra, elsewhere the issuer's realm (as for users).
 fn realm(authority: &Authority) -> String {
     match authority {
         Authority::Entra(entra) => match entra.tenant() {
@@ -382,7 +382,7 @@ fn realm(authority: &Authority) -> String {
             EntraTenant::Organizations => "organizations".to_owned(),
             EntraTenant::Consumers => "consumers".to_owned(),
         },
-        Authority::Oidc(_) => issuer_id(&authority.to_string()),
+        Authority::Oidc(_) => MsalShape::of(authority).realm,
     }
 }
 

@@ -20,6 +20,8 @@
 //   IDP_POST_LOGOUT_REDIRECT_URIS   comma-separated post-logout redirect URIs (default: none)
 //   IDP_API_AUDIENCE                audience of the mail API's access tokens (default api://mail-api)
 //   IDP_JWT_CLIENT_JWKS             public JWKS of the `mail-app-jwt` client (private_key_jwt); optional
+//   IDP_ISSUER_PATH                 a path for the issuer, such as /idp (default: none, the issuer is the origin);
+//                                   MSAL Python needs one, as its authorities have a tenant segment
 //
 // Test control (loopback only, for the harness): GET /__test/counters, POST /__test/reset,
 // POST /__test/settings {...}, POST /__test/faults {...}. See `control` below; unknown or mistyped keys are
@@ -37,6 +39,11 @@ if (redirectUris.length === 0) {
   process.exit(2);
 }
 const postLogoutRedirectUris = list(env.IDP_POST_LOGOUT_REDIRECT_URIS);
+const ISSUER_PATH = (env.IDP_ISSUER_PATH || '').replace(/\/+$/, '');
+if (ISSUER_PATH && !/^\/[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*$/.test(ISSUER_PATH)) {
+  console.error(`IDP_ISSUER_PATH must be a path such as /idp, not ${JSON.stringify(env.IDP_ISSUER_PATH)}`);
+  process.exit(2);
+}
 const API = env.IDP_API_AUDIENCE || 'api://mail-api';
 const API_SCOPES = 'Mail.Read Mail.Send';
 // A second API, for handlers that call two resources; its scopes are written in full, as on Entra.
@@ -121,6 +128,9 @@ const settings = {
   // false: a refresh token covers the scopes of its authorization request (standard OAuth, as Auth0 or
   // Okta). true: it covers everything the user consented to, for every resource (as Entra's do).
   refreshTokensCoverGrant: false,
+  // true: a refresh token also accepts `openid profile offline_access` in the refresh request's scope, as
+  // Entra's do (MSAL libraries add the three to every request); standard OIDC refuses what it did not grant.
+  refreshTokensAcceptReservedScopes: false,
   // A claims request (JSON text) that every token exchange is refused with, as `interaction_required` (Entra's
   // answer when conditional access needs more of the user); null: none.
   exchangeClaimsChallenge: null,
@@ -232,6 +242,9 @@ const configuration = {
       source.scope = [grant.getOIDCScope(), ...resources.map((r) => grant.getResourceScope(r))].join(' ');
       source.resource = resources;
     }
+    if (settings.refreshTokensAcceptReservedScopes && source.kind === 'AuthorizationCode') {
+      source.scope = [...new Set([...String(source.scope || '').split(' ').filter(Boolean), 'openid', 'profile', 'offline_access'])].join(' ');
+    }
     return client.grantTypeAllowed('refresh_token');
   },
   rotateRefreshToken: () => settings.rotateRefreshToken,
@@ -257,6 +270,7 @@ const SETTINGS = {
   rotateRefreshToken: [isBoolean, 'true or false'],
   hiddenKids: [(value) => Array.isArray(value) && value.every((kid) => typeof kid === 'string'), 'an array of kids (strings)'],
   refreshTokensCoverGrant: [isBoolean, 'true or false'],
+  refreshTokensAcceptReservedScopes: [isBoolean, 'true or false'],
   exchangeClaimsChallenge: [(value) => value === null || typeof value === 'string', 'a claims request (JSON text) or null'],
 };
 const FAULT = {
@@ -415,7 +429,7 @@ async function tokenExchange(ctx) {
 const server = createServer();
 server.listen(Number(env.IDP_PORT || 0), '127.0.0.1', () => {
   const { port } = server.address();
-  const issuer = `http://127.0.0.1:${port}`;
+  const issuer = `http://127.0.0.1:${port}${ISSUER_PATH}`;
   const provider = new Provider(issuer, configuration);
   // Plain-http loopback is this provider's only deployment.
   provider.proxy = false;
@@ -460,10 +474,23 @@ server.listen(Number(env.IDP_PORT || 0), '127.0.0.1', () => {
   provider.on('server_error', (ctx, err) => console.error('idp server_error', err));
 
   const callback = provider.callback();
+  // Mounted under the issuer's path as Express mounts it: `originalUrl` keeps the full path, from which
+  // node-oidc-provider builds its endpoints' URLs; `url` is what its router sees.
+  const mounted = (req, res) => {
+    if (!ISSUER_PATH) return callback(req, res);
+    const path = req.url.split('?')[0];
+    if (path !== ISSUER_PATH && !path.startsWith(`${ISSUER_PATH}/`)) {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      return res.end(JSON.stringify({ error: 'not_found', error_description: `outside the issuer's path ${ISSUER_PATH}` }));
+    }
+    req.originalUrl = req.url;
+    req.url = req.url.slice(ISSUER_PATH.length) || '/';
+    return callback(req, res);
+  };
   server.on('request', (req, res) => (req.url.startsWith('/__test/') ? control(req, res).catch((e) => {
     res.writeHead(400, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ error: String(e) }));
-  }) : callback(req, res)));
+  }) : mounted(req, res)));
 
   // The first stdout line is read by the harness and the demo script.
   console.log(JSON.stringify({ issuer, port }));

@@ -41,6 +41,11 @@ impl AppListener {
         TestIdp::start(&[self.redirect_uri()], &[self.origin.to_string()]).await
     }
 
+    /// [`start_idp`](Self::start_idp) with the issuer at `issuer_path` (see [`TestIdp::start_at_path`]).
+    pub async fn start_idp_at_path(&self, issuer_path: &str) -> TestIdp {
+        TestIdp::start_at_path(&[self.redirect_uri()], &[self.origin.to_string()], issuer_path).await
+    }
+
     /// The configuration of client `mail-app` (client_secret_basic) against `idp`, with the in-memory store
     /// (tests of the shared stores choose theirs).
     pub fn config(&self, idp: &TestIdp) -> MsalConfigBuilder {

@@ -16,8 +16,10 @@ pub const JWT_CLIENT_KEY_ID: &str = "client-key";
 /// A running node-oidc-provider.
 #[derive(Debug)]
 pub struct TestIdp {
-    /// Its issuer, `http://127.0.0.1:<port>`.
+    /// Its issuer, `http://127.0.0.1:<port>` (plus the path it was started with, if any).
     pub issuer: String,
+    /// `http://127.0.0.1:<port>`, where the test control routes are whatever the issuer's path.
+    origin: String,
     http: reqwest::Client,
     _child: Child,
 }
@@ -29,6 +31,16 @@ fn idp_dir() -> PathBuf {
 impl TestIdp {
     /// Starts the provider with clients registered for `redirect_uris` and `post_logout_redirect_uris`.
     pub async fn start(redirect_uris: &[String], post_logout_redirect_uris: &[String]) -> TestIdp {
+        Self::start_at_path(redirect_uris, post_logout_redirect_uris, "").await
+    }
+
+    /// [`start`](Self::start), with the issuer at `issuer_path` (such as `/idp`: `http://127.0.0.1:<port>/idp`),
+    /// as MSAL libraries expect an authority with a tenant segment. `""`: at the origin.
+    pub async fn start_at_path(
+        redirect_uris: &[String],
+        post_logout_redirect_uris: &[String],
+        issuer_path: &str,
+    ) -> TestIdp {
         let dir = idp_dir();
         assert!(
             dir.join("node_modules/oidc-provider").is_dir(),
@@ -37,7 +49,7 @@ impl TestIdp {
         // Start-up takes half a second; a start that hangs (seen once in a loaded CI-like run, never
         // reproduced) is killed and retried rather than failing the test that needed a provider.
         for attempt in 1..=3 {
-            match Self::spawn(&dir, redirect_uris, post_logout_redirect_uris).await {
+            match Self::spawn(&dir, redirect_uris, post_logout_redirect_uris, issuer_path).await {
                 Ok(idp) => return idp,
                 Err(problem) => eprintln!("[idp] start attempt {attempt} failed: {problem}"),
             }
@@ -49,6 +61,7 @@ impl TestIdp {
         dir: &std::path::Path,
         redirect_uris: &[String],
         post_logout_redirect_uris: &[String],
+        issuer_path: &str,
     ) -> Result<TestIdp, String> {
         let mut jwk: Value = serde_json::from_str(include_str!("../../msal-runtime/testdata/rsa-b.jwk.json")).unwrap();
         jwk["kid"] = json!(JWT_CLIENT_KEY_ID);
@@ -59,6 +72,7 @@ impl TestIdp {
             .env("IDP_REDIRECT_URIS", redirect_uris.join(","))
             .env("IDP_POST_LOGOUT_REDIRECT_URIS", post_logout_redirect_uris.join(","))
             .env("IDP_JWT_CLIENT_JWKS", json!({ "keys": [jwk] }).to_string())
+            .env("IDP_ISSUER_PATH", issuer_path)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -88,6 +102,7 @@ impl TestIdp {
         let started: Value = serde_json::from_str(&first).map_err(|_| format!("unexpected first line {first:?}"))?;
         Ok(TestIdp {
             issuer: started["issuer"].as_str().unwrap().to_owned(),
+            origin: format!("http://127.0.0.1:{}", started["port"]),
             http: reqwest::Client::new(),
             _child: child,
         })
@@ -95,7 +110,7 @@ impl TestIdp {
 
     /// The status and JSON answer of a test control route (`None`: a GET), whatever they are.
     async fn exchange(&self, path: &str, body: Option<&Value>) -> (StatusCode, Value) {
-        let url = format!("{}/__test/{path}", self.issuer);
+        let url = format!("{}/__test/{path}", self.origin);
         let request = match body {
             Some(body) => self.http.post(url).json(body),
             None => self.http.get(url),
@@ -210,6 +225,7 @@ pub struct IdpSettings {
     rotate_refresh_token: Option<bool>,
     hidden_kids: Option<Vec<String>>,
     refresh_tokens_cover_grant: Option<bool>,
+    refresh_tokens_accept_reserved_scopes: Option<bool>,
     exchange_claims_challenge: Option<Option<String>>,
 }
 
@@ -252,6 +268,14 @@ impl IdpSettings {
         self
     }
 
+    /// `true`: a refresh token also accepts `openid profile offline_access` in a refresh request, as Entra's
+    /// do (MSAL libraries add them to every request). `false` (the provider default): standard OpenID Connect
+    /// refuses a scope the refresh token does not cover, `offline_access` included.
+    pub fn refresh_tokens_accept_reserved_scopes(mut self, accept: bool) -> IdpSettings {
+        self.refresh_tokens_accept_reserved_scopes = Some(accept);
+        self
+    }
+
     /// `Some(claims)`: every token exchange (on-behalf-of) is refused with `interaction_required` and this claims
     /// request, as Entra refuses one when conditional access needs more of the user; `None` (the provider
     /// default): exchanges are answered.
@@ -268,6 +292,7 @@ impl IdpSettings {
             ("rotateRefreshToken", self.rotate_refresh_token.map(Value::Bool)),
             ("hiddenKids", self.hidden_kids.as_ref().map(|kids| json!(kids))),
             ("refreshTokensCoverGrant", self.refresh_tokens_cover_grant.map(Value::Bool)),
+            ("refreshTokensAcceptReservedScopes", self.refresh_tokens_accept_reserved_scopes.map(Value::Bool)),
             ("exchangeClaimsChallenge", self.exchange_claims_challenge.as_ref().map(|claims| json!(claims))),
         ])
     }

@@ -9,6 +9,7 @@ pub mod chromium;
 pub mod cluster;
 pub mod fixtures;
 pub mod idp;
+pub mod interop;
 pub mod memory;
 pub mod redis;
 pub mod tokens;

@@ -187,6 +187,21 @@ mod protecting_a_web_api {
     }
 }
 
+/// README "Sharing a cache with other MSAL libraries".
+mod sharing_a_cache {
+    use msal_runtime::{HomeAccountId, Msal};
+
+    async fn import(msal: &Msal, json_from_msal_python: String) -> Result<HomeAccountId, Box<dyn std::error::Error>> {
+        let report = msal.token_cache().import_msal_json(&json_from_msal_python).await?;
+        for skipped in &report.skipped {
+            // app-only tokens, other authorities' entries, PoP tokens, malformed entries: listed, never fatal
+            tracing::info!(section = %skipped.section, key = %skipped.key, reason = %skipped.reason, "not imported");
+        }
+        let alice = msal.token_cache().account_key("alice"); // their home_account_id → our partition key
+        Ok(alice)
+    }
+}
+
 /// README "Observing it".
 mod observing_it {
     fn install_exporter() -> Result<(), Box<dyn std::error::Error>> {

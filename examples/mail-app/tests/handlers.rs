@@ -1,5 +1,5 @@
 //! The app's handlers through its router, with no identity provider running: `msal_runtime::testing` signs
-//! users in and gives them tokens, and a small mail API in process stands in for `mail-api`.
+//! users in and gives them tokens it signs, and the real mail API runs in process, trusting them.
 //!
 //! These tests assert status codes, `Location` parameters and element ids (`user`, `sign-in`, `inbox`,
 //! `empty`), never page layout or wording.
@@ -10,51 +10,72 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::http::header::{ACCEPT, AUTHORIZATION, COOKIE, LOCATION, RETRY_AFTER, WWW_AUTHENTICATE};
-use axum::http::{HeaderMap, Request, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
+use axum::http::{Request, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
 use msal_runtime::testing::{SignedInCookie, TestFailure, TestMsal, TestToken, TestUser};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 use tower::ServiceExt;
 use url::Url;
 
-/// What a downstream API asks for when a token was issued before the user's sessions were revoked.
-const CLAIMS: &str = r#"{"access_token":{"nbf":{"essential":true,"value":"1700000000"}}}"#;
+/// The mail API's audience, and its admin key (`POST /admin/revoke/{user}`).
+const AUDIENCE: &str = "api://mail-api";
+const ADMIN_KEY: &str = "test-admin-key";
 
-/// The mail API, in process on a loopback port: records the `Authorization` header of each call and answers
-/// as the real one would: the inbox as `[{"from","subject","body"}]`, or, for the token `revoked-token`, a
-/// claims challenge (`mail-api` answers so after `POST /admin/revoke/{user}`).
+/// The real mail API (`mail_api::router_with_admin`) in process on a loopback port, trusting the in-memory
+/// provider's tokens; a layer in front of it records the `Authorization` header of each call.
 struct MailApi {
     url: Url,
     authorizations: Arc<Mutex<Vec<String>>>,
 }
 
 impl MailApi {
-    async fn start() -> Self {
+    async fn start(test: &TestMsal) -> Self {
+        let api = test.protected_api(&[AUDIENCE]).unwrap();
         let authorizations = Arc::new(Mutex::new(Vec::new()));
         let seen = Arc::clone(&authorizations);
-        let messages = move |headers: HeaderMap| {
+        let record = move |request: Request<Body>, next: Next| {
             let seen = Arc::clone(&seen);
             async move {
-                let authorization = headers.get(AUTHORIZATION).and_then(|value| value.to_str().ok()).unwrap_or("");
-                seen.lock().await.push(authorization.to_owned());
-                if authorization == "Bearer revoked-token" {
-                    let challenge =
-                        format!("Bearer error=\"insufficient_claims\", claims=\"{}\"", STANDARD.encode(CLAIMS));
-                    return (StatusCode::UNAUTHORIZED, [(WWW_AUTHENTICATE, challenge)]).into_response();
-                }
-                axum::Json(json!([{ "from": "bob", "to": "alice", "subject": "Lunch on Friday?", "body": "At noon." }]))
-                    .into_response()
+                let authorization = request.headers().get(AUTHORIZATION).and_then(|value| value.to_str().ok());
+                seen.lock().await.push(authorization.unwrap_or("").to_owned());
+                next.run(request).await
             }
         };
-        let api = Router::new().route("/messages", get(messages));
+        let router = mail_api::router_with_admin(&api, mail_api::Mailboxes::default(), Some(ADMIN_KEY))
+            .layer(axum::middleware::from_fn(record));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
-        tokio::spawn(async move { axum::serve(listener, api).await.unwrap() });
+        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
         Self { url, authorizations }
+    }
+
+    /// `from` sends `to` a message through the API, with a `Mail.Send` token of their own (not recorded).
+    async fn deliver(&self, test: &TestMsal, from: &TestUser, to: &str, subject: &str) {
+        let token = test.access_token(from, "Mail.Send", AUDIENCE).unwrap();
+        let message = json!({ "to": to, "subject": subject, "body": "At noon." });
+        let response = reqwest::Client::new()
+            .post(self.url.join("messages").unwrap())
+            .bearer_auth(token)
+            .json(&message)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        self.authorizations.lock().await.clear();
+    }
+
+    /// The API revokes `user`'s sessions: their tokens issued before this second get a claims challenge.
+    async fn revoke(&self, user: &str) {
+        let response = reqwest::Client::new()
+            .post(self.url.join(&format!("admin/revoke/{user}")).unwrap())
+            .header("x-admin-key", ADMIN_KEY)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::NO_CONTENT);
+        self.authorizations.lock().await.clear();
     }
 }
 
@@ -68,7 +89,7 @@ struct App {
 impl App {
     async fn start() -> Self {
         let test = TestMsal::new().await.unwrap();
-        let mail_api = MailApi::start().await;
+        let mail_api = MailApi::start(&test).await;
         let router = mail_app::router(test.msal(), mail_api.url.clone());
         Self { test, router, mail_api }
     }
@@ -161,15 +182,17 @@ async fn signed_in_me_is_the_user_as_json() {
 #[tokio::test]
 async fn signed_in_with_a_mail_read_token_the_inbox_comes_from_the_mail_api_with_that_token() {
     let app = App::start().await;
+    app.mail_api.deliver(&app.test, &TestUser::new("bob"), "alice", "Lunch on Friday?").await;
     let cookie = app.test.sign_in(&alice()).await.unwrap();
-    app.test.give_token(&alice(), "Mail.Read", "chosen-mail-read-token").await.unwrap();
+    let token = app.test.access_token(&alice(), "Mail.Read", AUDIENCE).unwrap();
+    app.test.give_token(&alice(), "Mail.Read", &token).await.unwrap();
 
     let response = app.get("/mail", Some(&cookie), &[]).await;
     assert_eq!(response.status(), StatusCode::OK);
     let html = body(response).await;
     assert!(from_element(&html, "inbox").is_some_and(|inbox| inbox.contains("Lunch on Friday?")), "{html}");
     assert!(from_element(&html, "empty").is_none(), "{html}");
-    assert_eq!(*app.mail_api.authorizations.lock().await, ["Bearer chosen-mail-read-token"]);
+    assert_eq!(*app.mail_api.authorizations.lock().await, [format!("Bearer {token}")]);
 }
 
 #[tokio::test]
@@ -208,14 +231,19 @@ async fn consent_required_a_fetch_gets_401_with_the_consent_url() {
 async fn claims_challenge_of_the_mail_api_sends_the_user_to_the_provider_with_the_claims() {
     let app = App::start().await;
     let cookie = app.test.sign_in(&alice()).await.unwrap();
-    app.test.give_token(&alice(), "Mail.Read", "revoked-token").await.unwrap();
+    let token = app.test.access_token(&alice(), "Mail.Read", AUDIENCE).unwrap();
+    app.test.give_token(&alice(), "Mail.Read", &token).await.unwrap();
+    // The API challenges tokens issued before the second of the revocation: let that second come.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    app.mail_api.revoke("alice").await;
 
     let response = app.get("/mail", Some(&cookie), &[]).await;
     let query = app.authorize_query(&response);
-    assert_eq!(param(&query, "claims"), Some(CLAIMS));
+    let claims: Value = serde_json::from_str(param(&query, "claims").expect("the API's claims")).unwrap();
+    assert_eq!(claims["access_token"]["nbf"]["essential"], true, "{claims}");
     assert!(scopes(&query).contains(&"Mail.Read"), "{query:?}");
     assert_eq!(param(&query, "login_hint"), Some("alice@contoso.test"));
-    assert_eq!(*app.mail_api.authorizations.lock().await, ["Bearer revoked-token"]);
+    assert_eq!(*app.mail_api.authorizations.lock().await, [format!("Bearer {token}")]);
 
     // The refused token was dropped: the next page load asks for Mail.Read again without calling the API.
     let response = app.get("/mail", Some(&cookie), &[]).await;

@@ -126,6 +126,50 @@ impl CachePartition {
         self.app_metadata.insert(metadata.key(), metadata);
     }
 
+    /// Merges entries imported from another MSAL library's cache. Entries replace those with the same keys,
+    /// and two rules keep what MSAL libraries leave behind from being served:
+    ///
+    /// - One refresh token per client. MSAL libraries key refresh tokens differently (MSAL Python adds the
+    ///   `target`, msal-node an empty scheme), so a library that refreshed with ours wrote its rotated one
+    ///   beside ours instead of over it, and ours is spent: reusing it would make a rotating provider revoke
+    ///   the grant. An imported refresh token the partition did not hold wins over one it held; among several,
+    ///   the latest `last_modification_time`, one without it (msal-node writes none) counting as the latest.
+    /// - An imported access token replaces held ones of the same client and realm whose scopes overlap it
+    ///   (as a new token does in [`record`](Self::record)) when it is at least as recent (`cached_at`).
+    pub(crate) fn merge_imported(&mut self, imported: &CachePartition) {
+        for (key, at) in &imported.access_tokens {
+            self.access_tokens.retain(|held_key, held| {
+                held_key == key
+                    || held.client_id != at.client_id
+                    || held.realm != at.realm
+                    || held.cached_at > at.cached_at
+                    || !scopes_overlap(&held.target, &at.target)
+            });
+            self.access_tokens.insert(key.clone(), at.clone());
+        }
+        let clients: std::collections::BTreeSet<&str> =
+            imported.refresh_tokens.values().map(|rt| rt.client_id.as_str()).collect();
+        for client in clients {
+            let held: std::collections::HashSet<&str> =
+                self.refresh_tokens.values().filter(|rt| rt.client_id == client).map(|rt| rt.secret.expose()).collect();
+            let candidates = imported.refresh_tokens.iter().filter(|(_, rt)| rt.client_id == client);
+            let newest = |a: &(&String, &RefreshTokenEntry)| a.1.last_modification_time.unwrap_or(u64::MAX);
+            let chosen = candidates
+                .clone()
+                .filter(|(_, rt)| !held.contains(rt.secret.expose()))
+                .max_by_key(newest)
+                .or_else(|| candidates.max_by_key(newest))
+                .map(|(key, rt)| (key.clone(), rt.clone()));
+            if let Some((key, rt)) = chosen {
+                self.refresh_tokens.retain(|_, old| old.client_id != client);
+                self.refresh_tokens.insert(key, rt);
+            }
+        }
+        self.id_tokens.extend(imported.id_tokens.clone());
+        self.accounts.extend(imported.accounts.clone());
+        self.app_metadata.extend(imported.app_metadata.clone());
+    }
+
     /// Forgets the access token `secret` (an API refused it with a challenge), so that it is never served
     /// again; whether it was there.
     pub(crate) fn forget_access_token(&mut self, secret: &str) -> bool {
@@ -204,6 +248,7 @@ pub(crate) mod tests {
     pub(crate) fn identity(home: &str) -> AccountIdentity {
         AccountIdentity {
             home_account_id: HomeAccountId::new(home),
+            msal_home_account_id: None,
             environment: "login.example".into(),
             realm: "tenant".into(),
             local_account_id: "local".into(),
@@ -343,6 +388,32 @@ pub(crate) mod tests {
         grant(&mut partition, "Orders.Read", GrantType::AuthorizationCode);
         let covered = partition.refresh_token("client").unwrap().covered_scopes().unwrap();
         assert_eq!(covered, scopes("Orders.Read"), "a new authorization's token covers what it granted");
+    }
+
+    #[test]
+    fn an_import_keeps_the_refresh_token_another_library_rotated_not_the_spent_one_it_started_from() {
+        let mut held = CachePartition::default();
+        record(&mut held, "ours", "Mail.Read", 3600);
+        // What MSAL Python or msal-node hands back after refreshing with ours: ours still there (under our key,
+        // which they do not compute), theirs beside it (msal-node writes no `last_modification_time`), and
+        // their newer access token.
+        let mut theirs = held.clone();
+        let mut rotated = held.refresh_token("client").unwrap().clone();
+        rotated.secret = Secret::new("rt-theirs");
+        rotated.last_modification_time = None;
+        theirs.refresh_tokens.insert("alice.tenant-login.example-refreshtoken-client---".into(), rotated);
+        let mut newer = held.access_tokens.values().next().unwrap().clone();
+        newer.secret = Secret::new("at-theirs");
+        newer.cached_at = NOW + 60;
+        newer.target = scopes("Mail.Read offline_access openid profile");
+        theirs.access_tokens.insert(newer.key(), newer);
+
+        held.merge_imported(&theirs);
+        assert_eq!(held.refresh_tokens.len(), 1);
+        assert_eq!(held.refresh_token("client").unwrap().secret.expose(), "rt-theirs");
+        let served = held.find_access_token("client", &scopes("Mail.Read"), NOW, EXPIRY_BUFFER_SECS).unwrap();
+        assert_eq!(served.secret.expose(), "at-theirs");
+        assert_eq!(held.access_tokens.len(), 1, "the older overlapping token is gone");
     }
 
     #[test]

@@ -127,7 +127,11 @@ mod tests {
     }
 
     fn load_only(max_users: std::num::NonZeroUsize, lifetime: std::time::Duration) -> TokenCache {
-        TokenCache::with_store(Arc::new(LoadOnly(MemoryTokenStore::new(max_users, CLIENT_ID))), lifetime)
+        TokenCache::with_store(
+            Arc::new(LoadOnly(MemoryTokenStore::new(max_users, CLIENT_ID))),
+            lifetime,
+            &crate::provider::authority::Authority::parse("https://login.example").unwrap(),
+        )
     }
 
     token_store_suite!(

@@ -183,7 +183,11 @@ mod tests {
     }
 
     fn cache(store: TieredTokenStore, lifetime: Duration) -> TokenCache {
-        TokenCache::with_store(Arc::new(store), lifetime)
+        TokenCache::with_store(
+            Arc::new(store),
+            lifetime,
+            &crate::provider::authority::Authority::parse("https://login.example").unwrap(),
+        )
     }
 
     token_store_suite!(

@@ -278,6 +278,18 @@ impl EntraAuthority {
     }
 }
 
+impl OidcIssuer {
+    /// The issuer, exactly as configured.
+    pub(crate) fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The issuer as a parsed URL.
+    pub(crate) fn url(&self) -> &Url {
+        &self.url
+    }
+}
+
 impl fmt::Display for Authority {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -40,6 +40,9 @@ pub enum TestingError {
         /// As given.
         subject: String,
     },
+    /// The in-memory provider could not be trusted by a `ProtectedApi`.
+    #[error("{0}")]
+    ProtectedApi(#[from] crate::web_api::error::ProtectedApiError),
     /// Writing the session or the token cache failed.
     #[error("{0}")]
     Store(#[from] StoreError),

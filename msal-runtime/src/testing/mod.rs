@@ -68,6 +68,7 @@
 
 mod error;
 mod provider;
+mod signed;
 #[cfg(test)]
 mod tests;
 mod token;
@@ -222,6 +223,32 @@ impl TestMsal {
             foci: None,
         };
         self.record(&account, &scopes, GrantType::RefreshToken, &response).await
+    }
+
+    /// An access token of `user` for `scopes` (space-separated) of the API `audience`, as a provider signs
+    /// one (an ES256 JWT, `at+jwt`, valid for an hour, scopes in `scp`), for a downstream API the test runs
+    /// in process with [`protected_api`](Self::protected_api). Give it to the user with
+    /// [`give_token`](Self::give_token) so that the app's handlers call the API with it.
+    pub fn access_token(&self, user: &TestUser, scopes: &str, audience: &str) -> Result<String, TestingError> {
+        let scopes = self::scopes(scopes)?;
+        let account = self.identity(user)?;
+        Ok(signed::sign(&signed::Signing {
+            issuer: ISSUER,
+            client_id: &self.msal.config().client_id,
+            subject: &account.subject,
+            name: user.name.as_deref(),
+            username: (!user.username.is_empty()).then_some(user.username.as_str()),
+            audience,
+            scopes: &scopes,
+            lifetime: std::time::Duration::from_secs(3600),
+        }))
+    }
+
+    /// A [`ProtectedApi`](crate::ProtectedApi) for `audiences` trusting the in-memory provider: a downstream
+    /// API the test runs in process (its real router) accepts the tokens of
+    /// [`access_token`](Self::access_token) and refuses others, as it would a real provider's.
+    pub fn protected_api(&self, audiences: &[&str]) -> Result<crate::ProtectedApi, TestingError> {
+        Ok(crate::ProtectedApi::described(self.msal.config().authority(), self.provider.metadata(), audiences)?)
     }
 
     /// From now on the in-memory provider answers `failure` when the runtime refreshes a token of `user` for

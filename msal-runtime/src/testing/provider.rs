@@ -1,5 +1,6 @@
 //! The in-memory provider: metadata under a made-up issuer that no request ever reaches, and a token
-//! endpoint (with an empty JWKS) served in process on a loopback port.
+//! endpoint and a JWKS (the key of the access tokens `TestMsal::access_token` signs) served in process on a
+//! loopback port.
 //!
 //! Why a real HTTP endpoint rather than a stub inside the runtime: a refresh then goes through exactly the
 //! code it goes through in production (the per-user lock, the throttle, the one retry, the HTTP client with
@@ -27,6 +28,7 @@ use crate::provider::account::HomeAccountId;
 use crate::provider::discovery::ProviderMetadata;
 use crate::scope::set::ScopeSet;
 use crate::testing::error::TestingError;
+use crate::testing::signed;
 use crate::testing::token::TestFailure;
 
 /// The in-memory provider's issuer. `.invalid` never resolves (RFC 6761 §6.4), so a browser or client sent
@@ -63,8 +65,8 @@ impl InMemoryProvider {
         let answers = Arc::new(Mutex::new(Answers::default()));
         let app = Router::new()
             .route("/token", post(token))
-            // Empty: the runtime asks for it only to check an ID token, which nothing of `TestMsal` makes.
-            .route("/jwks", get(|| async { Json(json!({ "keys": [] })) }))
+            // The key of the access tokens `TestMsal::access_token` signs, for a `ProtectedApi` to check them.
+            .route("/jwks", get(|| async { Json(signed::jwks()) }))
             .with_state(Arc::clone(&answers));
         let server = tokio::spawn(async move {
             if let Err(error) = axum::serve(listener, app).await {

@@ -227,3 +227,24 @@ async fn each_test_msal_has_its_own_sessions() {
     let response = send(&app(&second), Request::get("/me").header(COOKIE, cookie.header_value())).await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn a_protected_api_of_the_test_accepts_the_tokens_it_signs_for_its_audience_only() {
+    let test = TestMsal::new().await.unwrap();
+    let alice = TestUser::new("alice").name("Alice Example").username("alice@contoso.test");
+    let api = test.protected_api(&["api://mail-api"]).unwrap();
+
+    let token = test.access_token(&alice, "Mail.Read Mail.Send", "api://mail-api").unwrap();
+    let caller = api.validate(&token).await.unwrap();
+    assert_eq!(caller.subject(), "alice");
+    assert_eq!(caller.scopes(), &ScopeSet::parse("Mail.Read Mail.Send").unwrap());
+    assert_eq!(caller.username(), Some("alice@contoso.test"));
+    assert_eq!(caller.client_id(), Some(CLIENT_ID));
+
+    // Another API's token, and the token's signature broken: refused as a real provider's would be.
+    let other = test.access_token(&alice, "Mail.Read", "api://other").unwrap();
+    assert_eq!(api.validate(&other).await.unwrap_err(), crate::error::BearerError::Audience);
+    let mut forged = token.clone();
+    forged.replace_range(forged.len() - 4.., "AAAA");
+    assert_eq!(api.validate(&forged).await.unwrap_err(), crate::error::BearerError::Signature);
+}

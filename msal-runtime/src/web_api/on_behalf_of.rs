@@ -7,21 +7,20 @@ use http::header::{RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{HeaderValue, StatusCode};
 
 use crate::acquire::error::{AcquireError, InteractionReason, TokenRequestError};
-use crate::provider::account::issuer_id;
+use crate::provider::account::MsalShape;
 use crate::provider::authority::Authority;
 use crate::web_api::claims_challenge::InsufficientClaims;
 use crate::web_api::protected_api::ApiCaller;
 
 /// The caller as MSAL's cache names a user: home account id and realm. Entra: `oid.tid` (the caller in the
-/// tenant that issued the token) and `tid`; elsewhere `sub` qualified by the issuer's id, as sign-in names
-/// users (`provider/account.rs`), since `sub` is unique per issuer only.
+/// tenant that issued the token) and `tid`; elsewhere `sub` and the issuer's realm, as MSAL writes other issuers'
+/// users (`provider/account.rs`, `MsalShape`).
 pub(crate) fn caller_account(caller: &ApiCaller, authority: &Authority) -> (String, String) {
     if let (Authority::Entra(_), Some(oid), Some(tid)) = (authority, caller.object_id(), caller.tenant_id()) {
         let tid = tid.to_ascii_lowercase();
         return (format!("{oid}.{tid}").to_ascii_lowercase(), tid);
     }
-    let realm = issuer_id(&authority.to_string());
-    (format!("{}.{realm}", caller.subject()), realm)
+    (caller.subject().to_owned(), MsalShape::of(authority).realm)
 }
 
 /// Why a web API got no token for a downstream API on behalf of its caller, answered to the caller:

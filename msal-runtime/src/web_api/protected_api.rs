@@ -12,6 +12,8 @@ use serde::Deserialize;
 
 use crate::clock::unix_now;
 use crate::provider::authority::{Authority, IssuerPolicy};
+#[cfg(feature = "testing")]
+use crate::provider::discovery::DiscoveryError;
 use crate::provider::discovery::discover;
 use crate::provider::http::ProviderHttp;
 use crate::provider::id_token::{Audience, DEFAULT_ALGORITHMS, NumericDate};
@@ -20,6 +22,11 @@ use crate::provider::signing_keys::{KeyRefreshPolicy, SigningKeys};
 use crate::scope::set::ScopeSet;
 use crate::secret::Secret;
 use crate::web_api::error::{BearerError, ProtectedApiError};
+
+/// How often the API's key set may be fetched again (a token naming an unknown `kid`), and how long a fetched
+/// one is kept: the runtime's defaults for the web app's provider.
+const KEY_REFRESH: KeyRefreshPolicy =
+    KeyRefreshPolicy { min_interval: Duration::from_secs(60), max_age: Duration::from_secs(24 * 3600) };
 
 /// Whether an API is called for a signed-in user or by an app on its own behalf.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -232,18 +239,34 @@ impl ProtectedApi {
         }
         let http = ProviderHttp::new(Duration::from_secs(10)).map_err(ProtectedApiError::HttpClient)?;
         let discovered = discover(&http, &authority, false).await?;
-        let policy =
-            KeyRefreshPolicy { min_interval: Duration::from_secs(60), max_age: Duration::from_secs(24 * 3600) };
-        let keys = SigningKeys::fetch(http, discovered.metadata.jwks_uri.clone(), policy).await?;
-        Ok(Self {
+        let keys = SigningKeys::fetch(http, discovered.metadata.jwks_uri.clone(), KEY_REFRESH).await?;
+        Ok(Self::trusting(keys, discovered.issuer, audiences))
+    }
+
+    /// An API trusting `authority` with the given metadata instead of discovering it, its keys fetched from
+    /// `metadata.jwks_uri` when a token first names one: the in-memory provider of the `testing` feature.
+    #[cfg(feature = "testing")]
+    pub(crate) fn described(
+        authority: &Authority,
+        metadata: &crate::provider::discovery::ProviderMetadata,
+        audiences: &[&str],
+    ) -> Result<Self, ProtectedApiError> {
+        let issuer = authority.issuer_policy(&metadata.issuer).map_err(DiscoveryError::from)?;
+        let http = ProviderHttp::new(Duration::from_secs(10)).map_err(ProtectedApiError::HttpClient)?;
+        let keys = SigningKeys::not_fetched(http, metadata.jwks_uri.clone(), KEY_REFRESH);
+        Ok(Self::trusting(keys, issuer, audiences))
+    }
+
+    fn trusting(keys: SigningKeys, issuer: IssuerPolicy, audiences: &[&str]) -> Self {
+        Self {
             inner: Arc::new(ApiInner {
                 keys,
-                issuer: discovered.issuer,
+                issuer,
                 audiences: audiences.iter().map(|a| a.trim().to_owned()).filter(|a| !a.is_empty()).collect(),
                 algorithms: DEFAULT_ALGORITHMS.to_vec(),
                 clock_skew: Duration::from_secs(120),
             }),
-        })
+        }
     }
 
     /// Validates a bearer access token.
