@@ -396,6 +396,27 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn past_refresh_on_the_app_token_serves_while_a_new_one_is_bought_in_the_background() {
+        let (endpoint, tokens) = Endpoint::start(true).await;
+        // Entra's `refresh_in`: due for refresh after a second, valid for an hour.
+        let early = r#"{"token_type":"Bearer","access_token":"early","expires_in":3600,"refresh_in":1}"#;
+        endpoint.answer(200, early);
+        let request = for_app("api://mail-api/.default");
+        assert_eq!(tokens.acquire(&request).await.unwrap().secret(), "early");
+        *endpoint.answer.lock() = None;
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+
+        // Past `refresh_on`: the cached token answers (a request that waited for the purchase would get the new
+        // one), and one purchase starts behind it, which the next request does not start again.
+        assert_eq!(tokens.acquire(&request).await.unwrap().secret(), "early");
+        assert_eq!(tokens.acquire(&request).await.unwrap().secret(), "early");
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        assert_eq!(endpoint.requests(), 2, "one purchase in the background");
+        assert_eq!(tokens.acquire(&request).await.unwrap().secret(), "at-2");
+        assert_eq!(endpoint.requests(), 2);
+    }
+
+    #[tokio::test]
     async fn an_app_token_refused_is_the_apps_problem_and_outages_are_retried_once() {
         let (endpoint, tokens) = Endpoint::start(true).await;
         let request = for_app("api://mail-api/.default");
