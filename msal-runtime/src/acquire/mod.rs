@@ -3,6 +3,7 @@
 
 pub(crate) mod access_token;
 pub(crate) mod error;
+pub(crate) mod in_flight;
 pub(crate) mod lease;
 pub(crate) mod refresh;
 pub(crate) mod silent;

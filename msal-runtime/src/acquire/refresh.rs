@@ -8,14 +8,12 @@
 use std::collections::HashMap;
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Weak};
-use std::time::Duration;
 
-use futures::FutureExt;
-use futures::future::{BoxFuture, Shared};
 use parking_lot::Mutex;
 
 use crate::acquire::access_token::AccessToken;
 use crate::acquire::error::{AcquireError, InteractionReason, InvalidResponse, classify};
+use crate::acquire::in_flight::{InFlight, Purchases, with_one_retry};
 use crate::acquire::lease::RefreshLeases;
 use crate::acquire::throttle::Throttle;
 use crate::cache::partition::{EXPIRY_BUFFER_SECS, access_token_lifetime};
@@ -30,22 +28,13 @@ use crate::provider::trust::Provider;
 use crate::scope::set::{Scope, ScopeSet};
 use crate::secret::Secret;
 
-/// The longest wait inside a request before the single retry; a longer `Retry-After` fails the request
-/// (the next one after that time succeeds).
-const MAX_INLINE_WAIT: Duration = Duration::from_secs(2);
-
-/// The pause before retrying after a 5xx or a refused connection (docs/SECURITY.md §24).
-const RETRY_PAUSE: Duration = Duration::from_secs(1);
-
-pub(crate) type InFlight = Shared<BoxFuture<'static, Result<AccessToken, AcquireError>>>;
-
 /// Refreshes tokens for one app: the provider, the cache written back to, refreshes in flight, per-user
 /// refresh locks, and remembered failures.
 pub(crate) struct Refresher {
     client_id: String,
     provider: Arc<Provider>,
     cache: TokenCache,
-    in_flight: Mutex<HashMap<(HomeAccountId, ScopeSet), InFlight>>,
+    in_flight: Purchases,
     user_locks: Mutex<HashMap<HomeAccountId, Weak<tokio::sync::Mutex<()>>>>,
     /// With a shared store: the per-user lease that serialises refreshes across instances (see `lease`).
     leases: Option<RefreshLeases>,
@@ -71,7 +60,7 @@ impl Refresher {
             client_id,
             provider,
             cache,
-            in_flight: Mutex::default(),
+            in_flight: Purchases::default(),
             user_locks: Mutex::default(),
             leases,
             throttle: Throttle::new(max_users),
@@ -104,7 +93,7 @@ impl Refresher {
 
     /// The refresh in flight for this user and scope set, if there is one, to join.
     pub(crate) fn joinable(&self, account: &HomeAccountId, scopes: &ScopeSet) -> Option<InFlight> {
-        self.in_flight.lock().get(&(account.clone(), scopes.clone())).cloned()
+        self.in_flight.joinable(account, scopes)
     }
 
     /// Joins the refresh in flight for this user and scope set, or starts one, without waiting: the early
@@ -119,32 +108,17 @@ impl Refresher {
     /// The refresh in flight for this user and scope set; a new one is started when there is none (`early`:
     /// by an early refresh, whose failure holds back the next ones).
     fn in_flight(self: &Arc<Self>, account: &HomeAccountId, scopes: &ScopeSet, early: bool) -> InFlight {
-        let key = (account.clone(), scopes.clone());
-        let mut in_flight = self.in_flight.lock();
-        if let Some(shared) = in_flight.get(&key) {
-            crate::telemetry::refresh_joined();
-            return shared.clone();
-        }
-        let refresher = Arc::clone(self);
-        let (account, scopes) = key.clone();
-        // A task of its own: a refresh cancelled halfway (the request that started it went away, or nobody
-        // waits for it) could lose a rotated refresh token that the provider has already issued.
         let span = tracing::info_span!("refresh", early, outcome = tracing::field::Empty);
-        let task = tokio::spawn(async move {
-            let outcome = tracing::Instrument::instrument(refresher.refresh(&account, &scopes), span.clone()).await;
-            span.record("outcome", if outcome.is_ok() { "ok" } else { "error" });
-            if early && outcome.is_err() {
-                refresher.throttle.remember_failed_early_refresh(&account, &scopes);
+        self.in_flight.join_or_start(account, scopes, span, || {
+            let (refresher, account, scopes) = (Arc::clone(self), account.clone(), scopes.clone());
+            async move {
+                let outcome = refresher.refresh(&account, &scopes).await;
+                if early && outcome.is_err() {
+                    refresher.throttle.remember_failed_early_refresh(&account, &scopes);
+                }
+                outcome
             }
-            refresher.in_flight.lock().remove(&(account, scopes));
-            outcome
-        });
-        let shared =
-            async move { task.await.unwrap_or_else(|_| Err(AcquireError::ProviderUnavailable { retry_after: None })) }
-                .boxed()
-                .shared();
-        in_flight.insert(key, shared.clone());
-        shared
+        })
     }
 
     /// One refresh for `account`, under the user's lock.
@@ -235,17 +209,7 @@ impl Refresher {
         scopes: &ScopeSet,
     ) -> Result<TokenResponse, TokenError> {
         let endpoint = self.provider.token_endpoint();
-        let pause = match endpoint.refresh(refresh_token, scopes).await {
-            Err(TokenError::Unavailable { status, retry_after }) => match retry_after {
-                Some(wait) if wait > MAX_INLINE_WAIT => return Err(TokenError::Unavailable { status, retry_after }),
-                Some(wait) => wait,
-                None => RETRY_PAUSE,
-            },
-            Err(TokenError::Http(error)) if error.is_connect() => RETRY_PAUSE,
-            outcome => return outcome,
-        };
-        tokio::time::sleep(pause).await;
-        endpoint.refresh(refresh_token, scopes).await
+        with_one_retry(|| endpoint.refresh(refresh_token, scopes)).await
     }
 
     /// An ID token from a refresh is validated like one from sign-in, except for the nonce, and must name the

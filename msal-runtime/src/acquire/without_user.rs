@@ -7,17 +7,12 @@
 //! `refresh.rs` does for users reduces to the cache, one provider request per partition and scope set at a time
 //! (concurrent requests join it), one retry, the throttle, and the same 5-minute buffer and proactive refresh.
 
-use std::collections::HashMap;
 use std::num::NonZeroUsize;
 use std::sync::Arc;
-use std::time::Duration;
-
-use futures::FutureExt;
-use parking_lot::Mutex;
 
 use crate::acquire::access_token::AccessToken;
 use crate::acquire::error::{AcquireError, classify};
-use crate::acquire::refresh::InFlight;
+use crate::acquire::in_flight::{InFlight, Purchases, with_one_retry};
 use crate::acquire::throttle::Throttle;
 use crate::cache::hot::{HotLookup, ScopeIds};
 use crate::cache::partition::EXPIRY_BUFFER_SECS;
@@ -28,12 +23,6 @@ use crate::provider::account::HomeAccountId;
 use crate::provider::token_endpoint::{TokenEndpoint, TokenError, TokenResponse};
 use crate::scope::set::ScopeSet;
 use crate::secret::Secret;
-
-/// The longest `Retry-After` waited for inside a request before the one retry (as `refresh.rs`).
-const MAX_INLINE_WAIT: Duration = Duration::from_secs(2);
-
-/// The pause before retrying after a 5xx or a refused connection (docs/SECURITY.md §24).
-const RETRY_PAUSE: Duration = Duration::from_secs(1);
 
 /// How a token is bought.
 #[derive(Debug, Clone)]
@@ -63,7 +52,7 @@ pub(crate) struct TokensWithoutUser {
     client_id: String,
     endpoint: TokenEndpoint,
     cache: TokenCache,
-    in_flight: Mutex<HashMap<(HomeAccountId, ScopeSet), InFlight>>,
+    in_flight: Purchases,
     throttle: Throttle,
 }
 
@@ -81,7 +70,7 @@ impl TokensWithoutUser {
         cache: TokenCache,
         max_partitions: NonZeroUsize,
     ) -> Self {
-        Self { client_id, endpoint, cache, in_flight: Mutex::default(), throttle: Throttle::new(max_partitions) }
+        Self { client_id, endpoint, cache, in_flight: Purchases::default(), throttle: Throttle::new(max_partitions) }
     }
 
     /// A token for `request`: a cached one valid beyond the 5-minute buffer (past its `refresh_on`, it still
@@ -147,32 +136,17 @@ impl TokensWithoutUser {
 
     /// The purchase in flight for this partition and scope set, joined, or a new one.
     fn in_flight(self: &Arc<Self>, request: &Request, early: bool) -> InFlight {
-        let key = (request.partition.clone(), request.scopes.clone());
-        let mut in_flight = self.in_flight.lock();
-        if let Some(shared) = in_flight.get(&key) {
-            crate::telemetry::refresh_joined();
-            return shared.clone();
-        }
-        let tokens = Arc::clone(self);
-        let request = request.clone();
         let span = tracing::info_span!("token_without_user", early, outcome = tracing::field::Empty);
-        // A task of its own, as a refresh: the purchase completes (and is cached) even if every request that
-        // waited for it went away.
-        let task = tokio::spawn(async move {
-            let outcome = tracing::Instrument::instrument(tokens.buy(&request), span.clone()).await;
-            span.record("outcome", if outcome.is_ok() { "ok" } else { "error" });
-            if early && outcome.is_err() {
-                tokens.throttle.remember_failed_early_refresh(&request.partition, &request.scopes);
+        self.in_flight.join_or_start(&request.partition, &request.scopes, span, || {
+            let (tokens, request) = (Arc::clone(self), request.clone());
+            async move {
+                let outcome = tokens.buy(&request).await;
+                if early && outcome.is_err() {
+                    tokens.throttle.remember_failed_early_refresh(&request.partition, &request.scopes);
+                }
+                outcome
             }
-            tokens.in_flight.lock().remove(&(request.partition, request.scopes));
-            outcome
-        });
-        let shared =
-            async move { task.await.unwrap_or_else(|_| Err(AcquireError::ProviderUnavailable { retry_after: None })) }
-                .boxed()
-                .shared();
-        in_flight.insert(key, shared.clone());
-        shared
+        })
     }
 
     /// One purchase: the cache again (a purchase that just finished may have written what is needed), the
@@ -223,17 +197,7 @@ impl TokensWithoutUser {
     /// One retry after a 5xx or 429 (after `Retry-After` when short) or a refused connection: neither grant
     /// consumes anything, so a retry cannot cost a grant as a refresh's could.
     async fn request_with_one_retry(&self, request: &Request) -> Result<TokenResponse, TokenError> {
-        let pause = match self.request_once(request).await {
-            Err(TokenError::Unavailable { status, retry_after }) => match retry_after {
-                Some(wait) if wait > MAX_INLINE_WAIT => return Err(TokenError::Unavailable { status, retry_after }),
-                Some(wait) => wait,
-                None => RETRY_PAUSE,
-            },
-            Err(TokenError::Http(error)) if error.is_connect() => RETRY_PAUSE,
-            outcome => return outcome,
-        };
-        tokio::time::sleep(pause).await;
-        self.request_once(request).await
+        with_one_retry(|| self.request_once(request)).await
     }
 
     async fn request_once(&self, request: &Request) -> Result<TokenResponse, TokenError> {
@@ -256,7 +220,11 @@ fn classify_for(grant: &Grant, error: TokenError) -> AcquireError {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
     use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use parking_lot::Mutex;
 
     use axum::extract::State;
     use axum::http::StatusCode;
