@@ -3,9 +3,11 @@
 //!
 //! Every case runs from this one test function. trybuild builds all cases in one project directory and
 //! guards it across test processes (nextest runs each `#[test]` in its own) with a lock file it treats as
-//! stale after 1.5 s without a touch, so on a loaded machine a second test can take the directory from
-//! under the first. CI once failed this test, not reproducibly, while a second trybuild test ran beside
-//! it; one `TestCases` needs no lock.
+//! stale after 1.5 s without a touch, so on a loaded machine a second test could take the directory from
+//! under the first; one `TestCases` needs no lock.
+//!
+//! trybuild builds every dependency a second time, under `target/tests/trybuild`. With debug info that
+//! second tree ran a CI machine out of disk; `.cargo/config.toml` builds dependencies without it.
 
 #[test]
 fn requires_scopes() {
