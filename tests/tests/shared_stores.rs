@@ -242,16 +242,28 @@ async fn no_token_or_user_identifier_is_stored_in_plaintext() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn with_redis_stopped_cached_tokens_are_served_misses_fail_clearly_and_service_resumes() {
     let mut redis = RedisServer::start().await;
-    let cluster = on_redis(&redis, 1).await;
+    let mut cluster = on_redis(&redis, 1).await;
     let browser = Browser::new();
     cluster.sign_in(&browser, "/", "alice").await;
     assert_eq!(browser.get(cluster.url("/mail")).await.status(), StatusCode::OK);
+    // A second instance that has not seen alice's session (a new one, or one whose L1 let it go).
+    let unseen = cluster.start_instance().await;
 
     redis.stop().await;
-    // The session and the token are in the instance's memory: served without the store.
+    // The session and the token are in the first instance's memory: served without the store.
     let started = Instant::now();
-    assert_eq!(browser.get(cluster.url("/mail")).await.status(), StatusCode::OK, "an L1 hit");
+    assert_eq!(browser.get(cluster.instances[0].url("/mail")).await.status(), StatusCode::OK, "an L1 hit");
     assert!(started.elapsed() < Duration::from_secs(2));
+    // The other instance cannot tell whether her session is live: a 503 to retry, for pages and scripts
+    // alike, rather than a sign-in that could not finish.
+    let fetch = [("sec-fetch-mode", "cors")];
+    for (path, headers) in [("/", &[][..]), ("/me", &[]), ("/mail", &[]), ("/mail/messages", &fetch)] {
+        let response = browser.get_with(cluster.instances[unseen].url(path), headers).await;
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE, "{path}");
+        assert_eq!(response.headers()["retry-after"], "5", "{path}");
+        let body = response.text().await.unwrap();
+        assert!(body.contains("unavailable") && !body.contains("Connection refused"), "{path}: {body}");
+    }
     // A sign-in needs the store (its one redemption): a clear 503, within the store timeout, no panic.
     let other = Browser::new();
     let start = other.get(cluster.url("/auth/signin?return_url=%2F")).await;

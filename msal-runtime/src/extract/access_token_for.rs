@@ -95,8 +95,13 @@ async fn token_for_request(
             request_kind: RequestKind::of(&parts.method, &parts.headers),
         });
     }
-    let Some(session) = msal.sessions().record(&parts.headers).await else {
-        return Err(AccessTokenForRejection::SignInRequired(sign_in_required(msal, parts, scopes)));
+    let session = match msal.sessions().record(&parts.headers).await {
+        Ok(Some(session)) => session,
+        Ok(None) => return Err(AccessTokenForRejection::SignInRequired(sign_in_required(msal, parts, scopes))),
+        Err(error) => {
+            let request_kind = RequestKind::of(&parts.method, &parts.headers);
+            return Err(AccessTokenForRejection::CacheUnavailable { request_kind, error });
+        }
     };
     let home_account_id = &session.account.home_account_id;
     let error = match msal.acquisition().acquire(home_account_id, scopes).await {

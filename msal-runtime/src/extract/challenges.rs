@@ -13,6 +13,8 @@ use crate::acquire::error::{InteractionReason, InteractionRequired};
 use crate::downstream::call::PendingChallenge;
 use crate::downstream::challenge::Challenge;
 use crate::extract::interaction::{interaction_required, sign_in_required};
+use crate::extract::rejection::AccessTokenForRejection;
+use crate::extract::request_kind::RequestKind;
 use crate::msal::Msal;
 
 /// The request headers an answer to a challenge reads: the cookies (the session; the sign-ins in progress),
@@ -78,8 +80,13 @@ async fn answer(msal: &Msal, parts: &http::request::Parts, pending: PendingChall
             InteractionRequired { reason: InteractionReason::ConsentRequired, claims: None },
         ),
     };
-    let Some(session) = msal.sessions().record(&parts.headers).await else {
-        return Some(sign_in_required(msal, parts, &scopes).into_response());
+    let session = match msal.sessions().record(&parts.headers).await {
+        Ok(Some(session)) => session,
+        Ok(None) => return Some(sign_in_required(msal, parts, &scopes).into_response()),
+        Err(error) => {
+            let request_kind = RequestKind::of(&parts.method, &parts.headers);
+            return Some(AccessTokenForRejection::CacheUnavailable { request_kind, error }.into_response());
+        }
     };
     let account = &session.account.home_account_id;
     let secret = pending.token.secret();

@@ -33,6 +33,15 @@ pub enum SignedInUserRejection {
     /// `{"error": "cross_origin_request"}`.
     #[error("the request came from another site")]
     CrossOrigin,
+    /// The shared session store did not answer, so whether the session is live cannot be told (the error is
+    /// logged). By default: 503, a page for a page load and JSON `{"error": "session_unavailable"}` for a
+    /// script. Sending the user to sign in instead would be wrong twice: their session may be live, and a
+    /// sign-in cannot finish while the store is down.
+    #[error("the session store is unavailable")]
+    SessionUnavailable {
+        /// How the request was made.
+        request_kind: RequestKind,
+    },
 }
 
 impl IntoResponse for SignedInUserRejection {
@@ -44,6 +53,13 @@ impl IntoResponse for SignedInUserRejection {
             }
             SignedInUserRejection::CrossOrigin => {
                 (StatusCode::FORBIDDEN, Json(json!({ "error": "cross_origin_request" }))).into_response()
+            }
+            SignedInUserRejection::SessionUnavailable { request_kind: RequestKind::Fetch } => retry_soon(
+                (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "error": "session_unavailable" }))).into_response(),
+            ),
+            SignedInUserRejection::SessionUnavailable { .. } => {
+                let (title, message) = SESSION_UNAVAILABLE;
+                retry_soon(error_page(StatusCode::SERVICE_UNAVAILABLE, title, message, None))
             }
         }
     }
@@ -97,8 +113,9 @@ pub enum AccessTokenForRejection {
         /// What was wrong with it.
         error: Arc<InvalidResponse>,
     },
-    /// The token cache store failed. By default: 503.
-    #[error("the token cache is unavailable: {error}")]
+    /// The session or token cache store failed. By default: 503 with `Retry-After`, the store's error
+    /// logged but not shown.
+    #[error("the session or token store is unavailable: {error}")]
     CacheUnavailable {
         /// How the request was made.
         request_kind: RequestKind,
@@ -193,12 +210,12 @@ impl IntoResponse for AccessTokenForRejection {
                 "The identity provider's answer was unusable",
                 format!("The identity provider sent an unusable response: {error}."),
             ),
-            AccessTokenForRejection::CacheUnavailable { request_kind, error } => (
-                request_kind,
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Your session is temporarily unavailable",
-                format!("{error}. Please try again in a moment."),
-            ),
+            // The store's error is logged where it happened; its text (a host, an OS error) is not the
+            // user's business.
+            AccessTokenForRejection::CacheUnavailable { request_kind, .. } => {
+                let (title, message) = SESSION_UNAVAILABLE;
+                return retry_soon(failure(request_kind, StatusCode::SERVICE_UNAVAILABLE, title, message));
+            }
             AccessTokenForRejection::CrossOrigin { request_kind } => (
                 request_kind,
                 StatusCode::FORBIDDEN,
@@ -214,10 +231,51 @@ impl IntoResponse for AccessTokenForRejection {
     }
 }
 
+/// The title and message of a 503 for a session or token store that did not answer.
+const SESSION_UNAVAILABLE: (&str, &str) = (
+    "Your session is temporarily unavailable",
+    "The app could not reach its session store. Please try again in a moment.",
+);
+
+/// `response` with a `Retry-After` of a few seconds: a store outage is waited out, not signed out of.
+fn retry_soon(mut response: Response) -> Response {
+    response.headers_mut().insert(RETRY_AFTER, HeaderValue::from_static("5"));
+    response
+}
+
 /// An error as a page for the browser or as JSON for scripts.
 fn failure(request_kind: RequestKind, status: StatusCode, title: &str, message: &str) -> Response {
     match request_kind {
         RequestKind::Fetch => (status, Json(json!({ "error": title, "message": message }))).into_response(),
         _ => error_page(status, title, message, Some(("/", "Home"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn body(response: Response) -> String {
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_store_outage_is_a_503_to_retry_that_does_not_show_the_stores_error() {
+        let refused = || Arc::new(StoreError::unavailable(std::io::Error::other("connect to 10.0.0.7:6379 refused")));
+        for request_kind in [RequestKind::Navigation, RequestKind::Fetch] {
+            let responses = [
+                SignedInUserRejection::SessionUnavailable { request_kind }.into_response(),
+                AccessTokenForRejection::CacheUnavailable { request_kind, error: refused() }.into_response(),
+            ];
+            for response in responses {
+                assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+                assert_eq!(response.headers()[RETRY_AFTER], "5");
+                let is_json = response.headers()[http::header::CONTENT_TYPE] == "application/json";
+                assert_eq!(is_json, request_kind == RequestKind::Fetch, "{request_kind:?}");
+                let body = body(response).await;
+                assert!(body.contains("unavailable") && !body.contains("10.0.0.7"), "{body}");
+            }
+        }
     }
 }

@@ -1,17 +1,16 @@
 //! [`SignedInUser`]: who is signed in, for handlers that need the user but no token.
 
-use std::convert::Infallible;
-
 use axum::extract::{FromRef, FromRequestParts, OptionalFromRequestParts};
 use http::request::Parts;
 
 use crate::extract::cross_origin::is_refused_cross_origin;
 use crate::extract::rejection::SignedInUserRejection;
+use crate::extract::request_kind::RequestKind;
 use crate::msal::Msal;
 use crate::provider::account::HomeAccountId;
 
 /// The signed-in user of this request. Extracting it fails with [`SignedInUserRejection`] (by default 401)
-/// when nobody is signed in; use `Option<SignedInUser>` for pages that serve both. Needs `Msal: FromRef<S>`
+/// when nobody is signed in, or 503 when the shared session store is down; use `Option<SignedInUser>` for pages that serve both. Needs `Msal: FromRef<S>`
 /// for the router's state `S` (see [`Msal`]).
 #[derive(Debug, Clone)]
 pub struct SignedInUser {
@@ -50,7 +49,10 @@ async fn signed_in_user(msal: &Msal, parts: &Parts) -> Result<Option<SignedInUse
         tracing::warn!(method = ?parts.method.as_str(), path = ?parts.uri.path(), "refused a request from another origin");
         return Err(SignedInUserRejection::CrossOrigin);
     }
-    Ok(msal.sessions().record(&parts.headers).await.map(|record| {
+    let record = msal.sessions().record(&parts.headers).await.map_err(|_| {
+        SignedInUserRejection::SessionUnavailable { request_kind: RequestKind::of(&parts.method, &parts.headers) }
+    })?;
+    Ok(record.map(|record| {
         let account = &record.account;
         SignedInUser {
             name: account.name.clone(),
@@ -62,16 +64,21 @@ async fn signed_in_user(msal: &Msal, parts: &Parts) -> Result<Option<SignedInUse
 }
 
 /// `Option<SignedInUser>`: a request from another origin that may change something counts as signed out, so
-/// a handler serving both cannot act for the user on another site's behalf.
+/// a handler serving both cannot act for the user on another site's behalf. It fails only when the shared
+/// session store is down ([`SignedInUserRejection::SessionUnavailable`]): a signed-in user is not shown the
+/// signed-out page.
 impl<S> OptionalFromRequestParts<S> for SignedInUser
 where
     S: Send + Sync,
     Msal: FromRef<S>,
 {
-    type Rejection = Infallible;
+    type Rejection = SignedInUserRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Option<Self>, Self::Rejection> {
-        Ok(signed_in_user(&Msal::from_ref(state), parts).await.unwrap_or(None))
+        match signed_in_user(&Msal::from_ref(state), parts).await {
+            Err(SignedInUserRejection::CrossOrigin) => Ok(None),
+            found => found,
+        }
     }
 }
 

@@ -201,11 +201,11 @@ proptest! {
         let Some(headers) = spelling.request(&name, &sealed) else { return Ok(()) };
         // The browser's own request came first, and its cookie is remembered.
         let browser = request(&[(name.clone(), sealed.clone())]);
-        prop_assert!(runtime.block_on(sessions.record(&browser)).is_some());
+        prop_assert!(runtime.block_on(sessions.record(&browser)).unwrap().is_some());
         let opened = read_by_the_cookie_crate(&key, &headers, &name);
         let expected = opened.map(|opened| opened == id.as_cookie_value());
         for _ in 0..3 {
-            let found = runtime.block_on(sessions.record(&headers)).map(|record| record.account.home_account_id.as_str() == "alice");
+            let found = runtime.block_on(sessions.record(&headers)).unwrap().map(|record| record.account.home_account_id.as_str() == "alice");
             prop_assert_eq!(found, expected);
         }
     }

@@ -55,7 +55,8 @@ impl Sessions {
         let id = self.cookie_id(headers)?;
         let record = match self.store.load(&id) {
             Some(record) => record,
-            None => self.shared_record(id.store_key()).await?,
+            // Signing out while the shared store is down clears the cookie all the same.
+            None => self.shared_record(id.store_key()).await.ok()??,
         };
         Some((id, record))
     }
@@ -64,13 +65,14 @@ impl Sessions {
     /// extractors' path, on every request. A session cookie the store remembers (see `store`) costs a hash;
     /// another is opened, on the stack. Either way nothing is allocated. As for `current`, the first of
     /// several session cookies that opens decides (a sibling subdomain's planted ones do not open). With a
-    /// shared store, a session this instance does not hold (or thinks idle) is looked up there.
-    pub(crate) async fn record(&self, headers: &HeaderMap) -> Option<Arc<SessionRecord>> {
+    /// shared store, a session this instance does not hold (or thinks idle) is looked up there; when that
+    /// store is down the session may well be live, so the answer is the store's error, not "signed out".
+    pub(crate) async fn record(&self, headers: &HeaderMap) -> Result<Option<Arc<SessionRecord>>, Arc<StoreError>> {
         match self.record_here(headers) {
-            Here::Found(record) => record,
+            Here::Found(record) => Ok(record),
             // Boxed: the shared store's paths are the rare ones, and their futures are large; the common
             // path's future stays small (every request moves it).
-            Here::Touch(record) => Box::pin(self.touched(record)).await,
+            Here::Touch(record) => Ok(Box::pin(self.touched(record)).await),
             Here::Fetch { key, sent } => Box::pin(self.fetch_opened(key, sent)).await,
         }
     }
@@ -101,24 +103,28 @@ impl Sessions {
     }
 
     /// The session under `key` from the shared store, its cookie (sent as `sent`) remembered if it is live.
-    async fn fetch_opened(&self, key: [u8; 32], sent: SentCookie) -> Option<Arc<SessionRecord>> {
-        let record = self.shared_record(key).await;
+    async fn fetch_opened(
+        &self,
+        key: [u8; 32],
+        sent: SentCookie,
+    ) -> Result<Option<Arc<SessionRecord>>, Arc<StoreError>> {
+        let record = self.shared_record(key).await?;
         if record.is_some() {
             self.store.remember(key, sent);
         }
-        record
+        Ok(record)
     }
 
     /// The session under `key` from the shared store, kept in the L1; `None` without a shared store.
-    async fn shared_record(&self, key: [u8; 32]) -> Option<Arc<SessionRecord>> {
-        let shared = self.shared.as_ref()?;
+    async fn shared_record(&self, key: [u8; 32]) -> Result<Option<Arc<SessionRecord>>, Arc<StoreError>> {
+        let Some(shared) = self.shared.as_ref() else { return Ok(None) };
         match shared.fetch(&key).await {
-            Ok(record) => Some(self.store.adopt(Arc::new(record?))),
+            Ok(record) => Ok(record.map(|record| self.store.adopt(Arc::new(record)))),
             Err(error) => {
-                // Treated as signed out: the browser goes through sign-in, which answers clearly if the store
-                // is still down (the README, "Choosing a store": when the store is down).
+                // Not "signed out": that would send the user through a sign-in that cannot finish while the
+                // store is down (the README, "Choosing a store": when the store is down).
                 tracing::warn!(error = %error, "the shared session store is unavailable");
-                None
+                Err(Arc::new(error))
             }
         }
     }
@@ -222,7 +228,8 @@ mod tests {
 
     /// `record` as `current` finds it: the session of the first session cookie that opens.
     async fn same_as_current(sessions: &Sessions, headers: &HeaderMap) -> Option<String> {
-        let record = sessions.record(headers).await.map(|record| record.account.home_account_id.as_str().to_owned());
+        let record =
+            sessions.record(headers).await.unwrap().map(|record| record.account.home_account_id.as_str().to_owned());
         let current =
             sessions.current(headers).await.map(|(_, record)| record.account.home_account_id.as_str().to_owned());
         assert_eq!(record, current);
