@@ -9,7 +9,7 @@ use base64::engine::general_purpose::STANDARD;
 use example_server::Timeouts;
 use mail_api::{Contacts, Mailboxes, contacts_api};
 use msal_runtime::{Msal, MsalConfig, ProtectedApi};
-use msal_tests::{Browser, MAIL_API_AUDIENCE, TestApp, app_reading_mail, cache_entries, jwt_claims};
+use msal_tests::{AppListener, Browser, MAIL_API_AUDIENCE, TestApp, cache_entries, jwt_claims, location, query_param};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
@@ -17,8 +17,8 @@ use url::Url;
 
 const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 
-/// The provider, `mail-app` (for users' tokens), the contacts API, and a mail API that calls it on behalf of
-/// its callers.
+/// The provider, the contacts API, a mail API that calls it on behalf of its callers, and `mail-app`, which
+/// calls that mail API.
 struct Apis {
     app: TestApp,
     /// The mail API calling the contacts API.
@@ -35,8 +35,9 @@ async fn serve(router: axum::Router) -> Url {
 
 impl Apis {
     async fn start() -> Apis {
-        let app = app_reading_mail().await;
-        let issuer = &app.idp.issuer;
+        let listener = AppListener::bind().await;
+        let idp = listener.start_idp().await;
+        let issuer = &idp.issuer;
         let contacts = ProtectedApi::new(issuer, &[contacts_api::AUDIENCE]).await.unwrap();
         let contacts_api = serve(contacts_api::router(&contacts)).await;
         // The mail API's own registration: a web API's runtime, which mounts no sign-in route.
@@ -52,6 +53,10 @@ impl Apis {
         let api = ProtectedApi::new(issuer, &[MAIL_API_AUDIENCE]).await.unwrap();
         let contacts = Contacts::new(msal, contacts_api.clone());
         let mail_api = serve(mail_api::router_with_contacts(&api, Mailboxes::default(), None, Some(contacts))).await;
+        // mail-app calls this mail API (the harness's own, without contacts, stays at `app.mail_api`).
+        let config = listener.config(&idp).initial_scopes(["Mail.Read"]);
+        let app_calls = mail_api.clone();
+        let app = listener.serve_router(idp, config, move |msal, _| mail_app::router(msal, app_calls)).await;
         Apis { app, mail_api, contacts_api }
     }
 
@@ -139,6 +144,43 @@ async fn a_claims_challenge_of_the_exchange_goes_back_to_the_caller() {
     apis.app.idp.settings(msal_tests::IdpSettings::new().exchange_claims_challenge(None)).await;
     let satisfied = apis.user_token("alice").await;
     assert_eq!(contacts(&apis.mail_api, &satisfied).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_mail_apps_contacts_page_shows_them_and_a_claims_challenge_of_the_exchange_reaches_the_user() {
+    let apis = Apis::start().await;
+    let browser = Browser::new();
+    apis.app.sign_in(&browser, "/", "alice").await;
+    let page = browser.get(apis.app.url("/contacts")).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains(r#"<ul class="messages" id="contacts"><li>alice's manager</li>"#), "{html}");
+    assert_eq!(apis.exchanges().await, 1);
+
+    // The provider wants more of bob for the exchange: the mail API passes the challenge back, and mail-app
+    // sends bob to the provider with those claims, then back to the page.
+    let claims = r#"{"access_token":{"acrs":{"essential":true,"value":"c1"}}}"#;
+    apis.app.idp.settings(msal_tests::IdpSettings::new().exchange_claims_challenge(Some(claims))).await;
+    let bob = Browser::new();
+    apis.app.sign_in(&bob, "/", "bob").await;
+    let page = bob.get_with(apis.app.url("/contacts"), &[("sec-fetch-mode", "navigate")]).await;
+    assert_eq!(page.status(), StatusCode::SEE_OTHER);
+    let authorize = location(&page).to_owned();
+    assert!(authorize.starts_with(&format!("{}/auth?", apis.app.idp.issuer)), "{authorize}");
+    let asked: Value = serde_json::from_str(&query_param(&authorize, "claims").expect("the claims")).unwrap();
+    assert_eq!(asked["access_token"]["acrs"]["value"], "c1", "{asked}");
+
+    // Here the provider is satisfied by the new sign-in: the new token is exchanged, and the page loads.
+    apis.app.idp.settings(msal_tests::IdpSettings::new().exchange_claims_challenge(None)).await;
+    let response = bob.authorize(&authorize, "bob", &apis.app.origin).await;
+    let callback = bob.deliver(&response).await;
+    assert_eq!((callback.status(), location(&callback)), (StatusCode::SEE_OTHER, "/contacts"));
+    let page = bob.get(apis.app.url("/contacts")).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("<li>bob's manager</li>"), "{html}");
+    let errors = apis.app.idp.grant_errors().await;
+    assert_eq!(errors[format!("{TOKEN_EXCHANGE}:interaction_required")], 1, "one challenge: {errors}");
 }
 
 #[tokio::test]

@@ -25,6 +25,7 @@ pub(crate) enum Section {
     Inbox,
     Compose,
     Live,
+    Contacts,
 }
 
 impl Page {
@@ -83,6 +84,7 @@ impl Page {
                                 (link(Section::Inbox, "/mail", "Inbox"))
                                 (link(Section::Compose, "/mail/compose", "Write"))
                                 (link(Section::Live, "/mail/live", "Live inbox"))
+                                (link(Section::Contacts, "/contacts", "Contacts"))
                             }
                         }
                         div.account {

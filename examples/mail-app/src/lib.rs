@@ -3,9 +3,9 @@
 //! Its routes are a contract that scripts and tests drive (README.md): `GET /`, `GET /me`,
 //! `GET /mail` (needs `Mail.Read`), `GET /mail/compose` and `POST /mail/send` (need `Mail.Send`, which users
 //! are not asked for at sign-in), `GET /mail/live` (the inbox read with `fetch()` from `GET /mail/messages`),
-//! and the runtime's `/auth/signin`, callback and `/auth/signout`.
+//! `GET /contacts` (what the mail API reads from the contacts API on the user's behalf), and the runtime's `/auth/signin`, callback and `/auth/signout`.
 //!
-//! One file per page: `home.rs`, `inbox.rs`, `compose.rs`; the frame around them in `layout.rs`; the mail
+//! One file per page: `home.rs`, `inbox.rs`, `compose.rs`, `contacts.rs`; the frame around them in `layout.rs`; the mail
 //! API's client in `mail_api.rs`; what a page shows when the API fails in `problem.rs`.
 
 use std::time::Duration;
@@ -17,6 +17,7 @@ use msal_runtime::{Msal, answer_challenges};
 use url::Url;
 
 mod compose;
+mod contacts;
 mod home;
 mod inbox;
 mod layout;
@@ -55,6 +56,7 @@ pub fn router(msal: &Msal, mail_api: Url) -> Router {
         .route("/mail/messages", get(inbox::messages))
         .route("/mail/compose", get(compose::compose))
         .route("/mail/send", post(compose::send))
+        .route("/contacts", get(contacts::contacts))
         // An API's claims challenge or missing scope, returned by a handler, sends the user to the provider
         // (or answers a `fetch()` with 401 and the URL to go to).
         .layer(axum::middleware::from_fn_with_state(msal.clone(), answer_challenges))

@@ -11,6 +11,7 @@ use url::Url;
 pub(crate) struct MailApi {
     http: reqwest::Client,
     messages: Url,
+    contacts: Url,
 }
 
 /// A message as the mail API lists it.
@@ -19,6 +20,12 @@ pub(crate) struct Message {
     pub(crate) from: String,
     pub(crate) subject: String,
     pub(crate) body: String,
+}
+
+/// What the mail API answers on `GET /contacts` (the fields the app shows).
+#[derive(Debug, Deserialize)]
+struct ContactList {
+    contacts: Vec<String>,
 }
 
 /// A message to send, as the compose form posts it and the mail API takes it.
@@ -38,12 +45,21 @@ impl MailApi {
             base.set_path(&path);
         }
         let messages = base.join("messages").expect("a relative path joins any http(s) URL");
-        MailApi { http, messages }
+        let contacts = base.join("contacts").expect("a relative path joins any http(s) URL");
+        MailApi { http, messages, contacts }
     }
 
     /// The user's inbox (`GET /messages`, needs `Mail.Read`).
     pub(crate) async fn inbox(&self, token: &AccessToken) -> Result<Vec<Message>, DownstreamError> {
         Ok(token.call(self.http.get(self.messages.clone())).await?.error_for_status()?.json().await?)
+    }
+
+    /// The user's contacts (`GET /contacts`, needs `Mail.Read`): the mail API reads them from the contacts API
+    /// on the user's behalf, and passes back that exchange's claims challenge as its own.
+    pub(crate) async fn contacts(&self, token: &AccessToken) -> Result<Vec<String>, DownstreamError> {
+        let list: ContactList =
+            token.call(self.http.get(self.contacts.clone())).await?.error_for_status()?.json().await?;
+        Ok(list.contacts)
     }
 
     /// Sends `message` (`POST /messages`, needs `Mail.Send`).
