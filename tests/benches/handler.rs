@@ -27,7 +27,7 @@ use criterion::Criterion;
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use msal_runtime::{AccessToken, AccessTokenFor, MsalConfigBuilder, RequiredScopes, requires_scopes};
-use msal_tests::redis::RedisServer;
+use msal_tests::RedisServer;
 use msal_tests::{Browser, TestApp};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};

@@ -9,9 +9,9 @@ use std::path::PathBuf;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use msal_runtime::{HomeAccountId, MsalConfigBuilder, ScopeSet};
+use msal_tests::RedisServer;
 use msal_tests::TestApp;
 use msal_tests::bench_cache::msal_cache;
-use msal_tests::redis::RedisServer;
 use tokio::runtime::Runtime;
 
 /// Users in each cache.

@@ -1,6 +1,6 @@
 //! Harness of the end-to-end tests: a real identity provider (node-oidc-provider), the example app on a free
 //! loopback port, a cookie-keeping HTTP client that goes through the provider's pages like a user, headless
-//! Chromium for the browser test, and a `redis-server` of a test's own.
+//! Chromium for the browser test, and (from `redis-test-server`) a `redis-server` of a test's own.
 
 pub mod app;
 pub mod bench_cache;
@@ -11,7 +11,6 @@ pub mod fixtures;
 pub mod idp;
 pub mod interop;
 pub mod memory;
-pub mod redis;
 pub mod tokens;
 
 pub use app::{AppListener, MAIL_API_ADMIN_KEY, MAIL_API_AUDIENCE, TestApp};
@@ -21,4 +20,5 @@ pub use example_server::Timeouts;
 pub use fixtures::app_reading_mail;
 pub use idp::{Fault, IdpSettings, TestIdp};
 pub use memory::resident_bytes;
+pub use redis_test_server::RedisServer;
 pub use tokens::{cache_entries, jwt_claims};

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use futures::future::join_all;
-use msal_tests::redis::RedisServer;
+use msal_tests::RedisServer;
 use msal_tests::{AuthorizationResponse, Browser, Cluster, IdpSettings, cache_entries, location};
 use reqwest::StatusCode;
 use serde_json::json;

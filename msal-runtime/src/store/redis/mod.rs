@@ -39,8 +39,6 @@
 mod endpoint;
 mod notices;
 #[cfg(test)]
-mod test_server;
-#[cfg(test)]
 pub(crate) mod tests;
 
 use std::collections::HashSet;

@@ -9,12 +9,12 @@ use std::time::{Duration, Instant};
 use tokio::sync::broadcast;
 
 use super::endpoint::Endpoint;
-use super::test_server::{RedisServer, free_port};
 use super::{RedisOptions, RedisStore};
 use crate::random::random_bytes;
 use crate::store::error::StoreError;
 use crate::store::shared::{Expect, Kind, Notice, SharedStore, StoreKey};
 use crate::store::suite::{later, version};
+use redis_test_server::{RedisServer, free_port};
 
 /// A prefix no other test uses.
 fn fresh_prefix() -> String {
@@ -255,11 +255,11 @@ async fn a_frozen_server_is_unavailable_within_the_timeout_and_serves_again_when
     let k = StoreKey { kind: Kind::Session, name: [3; 32] };
     store.put(&k, Expect::Absent, b"kept", later()).await.unwrap();
 
-    server.pause();
+    server.pause().await;
     unavailable_within("get", limit, store.get(&k)).await;
     unavailable_within("put", limit, store.put(&k, Expect::Any, b"lost", later())).await;
     unavailable_within("publish", limit, store.publish(b"lost")).await;
-    server.resume();
+    server.resume().await;
 
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut outcome = store.get(&k).await;

@@ -1,6 +1,7 @@
 //! A `redis-server` of a test's own: on a free loopback port, without persistence, killed when dropped, and able
-//! to stop and come back on the same port (for fault tests). The same fixture as msal-runtime's unit tests use
-//! (`msal-runtime/src/store/redis/test_server.rs`).
+//! to stop, freeze and come back on the same port (for fault tests). Its own crate, so that msal-runtime's unit
+//! tests and the end-to-end tests share it: the end-to-end crate depends on msal-runtime, which therefore cannot
+//! take it from there.
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -147,7 +148,7 @@ impl RedisServer {
 }
 
 /// A loopback port nothing listens on right now.
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
     listener.local_addr().expect("its address").port()
 }
