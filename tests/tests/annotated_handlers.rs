@@ -134,6 +134,7 @@ async fn the_app_wide_scope_list_is_collected_at_link_time() {
         [
             "mail_app::compose::compose",
             "mail_app::compose::send",
+            "mail_app::contacts::contacts",
             "mail_app::inbox::inbox",
             "mail_app::inbox::messages"
         ]
