@@ -130,7 +130,8 @@ struct Parts {
     acquisition: Acquisition,
     /// App-only tokens, and tokens on behalf of a web API's callers.
     without_user: Arc<TokensWithoutUser>,
-    sign_in: SignInFlow,
+    /// `None` for a runtime without sign-in.
+    sign_in: Option<SignInFlow>,
     /// The extractors' same-origin check of unsafe requests (see `extract::cross_origin`).
     same_origin: SameOrigin,
 }
@@ -213,16 +214,20 @@ impl Msal {
             &handler_scopes,
             shared.as_ref(),
         );
-        let same_origin = SameOrigin::new(config.redirect_uri.origin(), config.trusted_origins.clone());
+        let same_origin = SameOrigin::new(config.app_origin(), config.trusted_origins.clone());
         let parts =
             Parts { config, undeclared_scopes, sessions, cache, acquisition, without_user, sign_in, same_origin };
         Ok(Self { parts: Arc::new(parts) })
     }
 
     /// The routes the runtime owns: `GET /auth/signin`, the callback at the redirect URI's path (GET and
-    /// POST), and `GET|POST /auth/signout`. Merge them into the app's router.
+    /// POST), and `GET|POST /auth/signout`. Merge them into the app's router. None for a runtime
+    /// [without sign-in](crate::MsalConfigBuilder::without_sign_in).
     pub fn routes<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
-        self.parts.sign_in.routes()
+        match &self.parts.sign_in {
+            Some(sign_in) => sign_in.routes(),
+            None => Router::new(),
+        }
     }
 
     /// The token cache.
@@ -315,11 +320,13 @@ impl Msal {
     }
 
     /// The URL an administrator visits to grant every handler's scopes for the whole organization (Entra's
-    /// admin-consent endpoint); `None` for providers without one. Register its redirect URI with the app.
+    /// admin-consent endpoint); `None` for providers without one, and for a runtime without sign-in (the
+    /// endpoint returns the administrator to the redirect URI). Register its redirect URI with the app.
     pub fn admin_consent_url(&self) -> Option<url::Url> {
         let config = &self.parts.config;
+        let urls = config.sign_in.as_ref()?;
         let scopes = handler_scopes().union(&config.initial_scopes);
-        admin_consent_url(&config.authority, &config.client_id, &config.redirect_uri, &scopes)
+        admin_consent_url(&config.authority, &config.client_id, &urls.redirect_uri, &scopes)
     }
 
     /// The bytes the server holds for sign-ins, at most
@@ -327,7 +334,7 @@ impl Msal {
     /// redemptions in flight (at most 4,096 at once). Sign-ins in progress cost nothing here: they live in the browsers' cookies until
     /// their callbacks come (docs/SECURITY.md §26).
     pub fn sign_in_memory_bytes(&self) -> usize {
-        self.parts.sign_in.memory_bytes()
+        self.parts.sign_in.as_ref().map_or(0, SignInFlow::memory_bytes)
     }
 
     /// The configuration, for the extractors' decisions (the app's origin, the provider's dialect).
@@ -348,8 +355,8 @@ impl Msal {
     }
 
     /// Where consent and re-authentication start their sign-ins.
-    pub(crate) fn sign_in(&self) -> &SignInStart {
-        self.parts.sign_in.start()
+    pub(crate) fn sign_in(&self) -> Option<&SignInStart> {
+        self.parts.sign_in.as_ref().map(SignInFlow::start)
     }
 }
 

@@ -5,19 +5,24 @@
 
 use std::time::Duration;
 
-use msal_runtime::{HomeAccountId, Msal, MsalConfig, ScopeSet};
-use msal_tests::{AppListener, IdpSettings, TestApp, cache_entries, jwt_claims};
-use reqwest::StatusCode;
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::routing::get;
+use msal_runtime::{AccessTokenFor, HomeAccountId, Msal, MsalConfig, RequiredScopes, ScopeSet, SignedInUser};
+use msal_tests::{IdpSettings, TestApp, cache_entries, jwt_claims};
 use serde_json::Value;
+use tower::ServiceExt;
 
-/// The provider and the mail API (through the harness's app), and a runtime with the daemon's registration.
+/// The provider and the mail API (through the harness's app), and a runtime with the daemon's registration,
+/// which signs no one in.
 async fn daemon() -> (TestApp, Msal) {
     let app = TestApp::start().await;
     let config = MsalConfig::builder()
         .authority(&app.idp.issuer)
         .client_id("mail-daemon")
         .client_secret("mail-daemon-secret")
-        .redirect_uri(AppListener::bind().await.redirect_uri())
+        .without_sign_in()
         .token_cache("memory")
         .build()
         .unwrap();
@@ -74,6 +79,34 @@ async fn the_token_serves_until_the_buffer_and_is_then_replaced() {
     assert_eq!(app.idp.grants("client_credentials").await, 2);
 }
 
+/// `Mail.Read`, for a handler that needs a signed-in user's token.
+struct MailRead;
+impl RequiredScopes for MailRead {
+    const SCOPES: &'static [&'static str] = &["Mail.Read"];
+}
+
+#[tokio::test]
+async fn a_runtime_without_sign_in_mounts_no_route_and_has_nobody_signed_in() {
+    let (_app, msal) = daemon().await;
+    assert_eq!(msal.admin_consent_url(), None);
+    let router = Router::new()
+        .route("/me", get(|user: SignedInUser| async move { user.subject().to_owned() }))
+        .route("/mail", get(|_: AccessTokenFor<MailRead>| async { "never" }))
+        .merge(msal.routes())
+        .with_state(msal.clone());
+    let status = |path: &'static str| {
+        let router = router.clone();
+        async move { router.oneshot(Request::get(path).body(Body::empty()).unwrap()).await.unwrap().status() }
+    };
+    assert_eq!(status("/auth/signin").await, StatusCode::NOT_FOUND);
+    assert_eq!(status("/auth/callback?code=c&state=s").await, StatusCode::NOT_FOUND);
+    assert_eq!(status("/auth/signout").await, StatusCode::NOT_FOUND);
+    assert_eq!(status("/me").await, StatusCode::UNAUTHORIZED);
+    // A handler that needs a user's token cannot get one here: the app's mistake, said as such, with no
+    // redirect to a provider that would refuse a redirect URI the app does not have.
+    assert_eq!(status("/mail").await, StatusCode::INTERNAL_SERVER_ERROR);
+}
+
 #[tokio::test]
 async fn a_refusal_is_the_apps_and_not_a_users() {
     let (app, _) = daemon().await;
@@ -82,7 +115,7 @@ async fn a_refusal_is_the_apps_and_not_a_users() {
         .authority(&app.idp.issuer)
         .client_id("mail-app")
         .client_secret("mail-app-secret")
-        .redirect_uri(AppListener::bind().await.redirect_uri())
+        .without_sign_in()
         .token_cache("memory")
         .build()
         .unwrap();

@@ -40,12 +40,12 @@ impl Apis {
         let issuer = &idp.issuer;
         let contacts = ProtectedApi::new(issuer, &[contacts_api::AUDIENCE]).await.unwrap();
         let contacts_api = serve(contacts_api::router(&contacts)).await;
-        // The mail API's own registration: a web API's runtime, which mounts no sign-in route.
+        // The mail API's own registration: a web API's runtime, which signs no one in.
         let config = MsalConfig::builder()
             .authority(issuer)
             .client_id("mail-api")
             .client_secret("mail-api-secret")
-            .redirect_uri("http://127.0.0.1:9/unused")
+            .without_sign_in()
             .token_cache("memory")
             .build()
             .unwrap();

@@ -52,7 +52,7 @@ async fn main() -> ExitCode {
     };
     // Optional: enables `POST /admin/revoke/{user}` for requests with `X-Admin-Key: <this>`.
     let admin_key = std::env::var("MAIL_API_ADMIN_KEY").ok().filter(|key| !key.is_empty());
-    let contacts = match contacts(&authority, &addr).await {
+    let contacts = match contacts(&authority).await {
         Ok(contacts) => contacts,
         Err(error) => {
             eprintln!("mail-api: {error}");
@@ -66,18 +66,17 @@ async fn main() -> ExitCode {
 
 /// With the mail API's own registration configured: its runtime (for on-behalf-of tokens) and the contacts API,
 /// served on `CONTACTS_API_ADDR`.
-async fn contacts(authority: &str, addr: &str) -> Result<Option<mail_api::Contacts>, Box<dyn std::error::Error>> {
+async fn contacts(authority: &str) -> Result<Option<mail_api::Contacts>, Box<dyn std::error::Error>> {
     let (Ok(client_id), Ok(secret)) = (std::env::var("MAIL_API_CLIENT_ID"), std::env::var("MAIL_API_CLIENT_SECRET"))
     else {
         return Ok(None);
     };
-    // A web API's runtime: its own registration, tokens in memory, and no sign-in (its routes are not mounted,
-    // so the redirect URI, which the configuration requires, is never used).
+    // A web API's runtime: its own registration, tokens in memory, and no sign-in.
     let config = MsalConfig::builder()
         .authority(authority)
         .client_id(client_id)
         .client_secret(secret)
-        .redirect_uri(format!("http://{addr}/auth/callback"))
+        .without_sign_in()
         .token_cache("memory")
         .build()?;
     let msal = Msal::new(config).await?;

@@ -12,7 +12,9 @@ use url::Url;
 
 use crate::config::error::ConfigError;
 use crate::config::routes::{SIGN_IN_PATH, SIGN_OUT_PATH};
-use crate::config::settings::{DEFAULT_STORE_PATH, MsalConfig, ResponseMode, StoreKeyRing, TokenCacheSetting};
+use crate::config::settings::{
+    DEFAULT_STORE_PATH, MsalConfig, ResponseMode, SignInUrls, StoreKeyRing, TokenCacheSetting,
+};
 use crate::provider::authority::{Authority, is_loopback};
 use crate::provider::credential::{ClientAssertionKey, ClientAuthMethod, ClientSecret, CredentialSetting};
 use crate::provider::id_token::DEFAULT_ALGORITHMS;
@@ -20,8 +22,9 @@ use crate::scope::set::{Scope, ScopeSet};
 use crate::web::cookies::COOKIE_KEY_LEN;
 
 impl MsalConfig {
-    /// A builder, for configuration in code. Required: `authority`, `client_id`, `redirect_uri` and a
-    /// credential (`client_secret` or `client_assertion_key`).
+    /// A builder, for configuration in code. Required: `authority`, `client_id`, a credential
+    /// (`client_secret` or `client_assertion_key`), and `redirect_uri` unless the runtime is built
+    /// [`without_sign_in`](MsalConfigBuilder::without_sign_in).
     pub fn builder() -> MsalConfigBuilder {
         MsalConfigBuilder::default()
     }
@@ -44,6 +47,7 @@ pub struct MsalConfigBuilder {
     pub(super) client_auth_method: Option<ClientAuthMethod>,
     pub(super) client_assertion_key: Option<ClientAssertionKey>,
     pub(super) redirect_uri: Option<String>,
+    pub(super) without_sign_in: bool,
     pub(super) cookie_key: Option<KeyInput>,
     pub(super) token_cache: Option<String>,
     pub(super) store_keys: Vec<KeyInput>,
@@ -81,6 +85,7 @@ impl Default for MsalConfigBuilder {
             client_auth_method: None,
             client_assertion_key: None,
             redirect_uri: None,
+            without_sign_in: false,
             cookie_key: None,
             token_cache: None,
             store_keys: Vec::new(),
@@ -142,10 +147,21 @@ impl MsalConfigBuilder {
         self
     }
 
-    /// The full redirect URI registered with the provider; the callback is mounted at its path. Required;
-    /// https unless the host is loopback. Cookies are `Secure` unless it is plain-http loopback.
+    /// The full redirect URI registered with the provider; the callback is mounted at its path. Required
+    /// unless [`without_sign_in`](Self::without_sign_in); https unless the host is loopback. Cookies are
+    /// `Secure` unless it is plain-http loopback.
     pub fn redirect_uri(mut self, uri: impl Into<String>) -> Self {
         self.redirect_uri = Some(uri.into());
+        self
+    }
+
+    /// A runtime that signs no user in: a web API, which takes bearer tokens and calls other APIs on behalf of
+    /// its callers ([`Msal::acquire_token_on_behalf_of`](crate::Msal::acquire_token_on_behalf_of)), or a
+    /// daemon ([`Msal::acquire_token_for_app`](crate::Msal::acquire_token_for_app)). It needs no redirect URI
+    /// (giving one, or a post-logout redirect URI, is an error), [`Msal::routes`](crate::Msal::routes) mounts
+    /// nothing, and nobody is ever signed in to it: the extractors of signed-in users find none.
+    pub fn without_sign_in(mut self) -> Self {
+        self.without_sign_in = true;
         self
     }
 
@@ -328,6 +344,30 @@ impl MsalConfigBuilder {
         self
     }
 
+    /// The redirect and post-logout URIs, checked; `None` [`without_sign_in`](Self::without_sign_in).
+    fn sign_in_urls(&self) -> Result<Option<SignInUrls>, ConfigError> {
+        let redirect_setting = self.setting("MSAL_REDIRECT_URI", "redirect_uri");
+        let post_logout_setting = self.setting("MSAL_POST_LOGOUT_REDIRECT_URI", "post_logout_redirect_uri");
+        if self.without_sign_in {
+            return match (&self.redirect_uri, &self.post_logout_redirect_uri) {
+                (None, None) => Ok(None),
+                (Some(_), _) => Err(ConfigError::SignInSettingWithoutSignIn { setting: redirect_setting }),
+                (None, Some(_)) => Err(ConfigError::SignInSettingWithoutSignIn { setting: post_logout_setting }),
+            };
+        }
+        let redirect_uri = self.redirect_uri.as_deref().ok_or(ConfigError::Missing { setting: redirect_setting })?;
+        let redirect_uri = secure_url(redirect_setting, redirect_uri)?;
+        let path = redirect_uri.path();
+        if matches!(path, "/" | SIGN_IN_PATH | SIGN_OUT_PATH) {
+            return Err(ConfigError::CallbackPath { setting: redirect_setting, path: path.to_owned() });
+        }
+        let post_logout_redirect_uri = match &self.post_logout_redirect_uri {
+            Some(uri) => secure_url(post_logout_setting, uri)?,
+            None => redirect_uri.join("/").expect("the root of an absolute URL is a URL"),
+        };
+        Ok(Some(SignInUrls { redirect_uri, post_logout_redirect_uri }))
+    }
+
     /// Validates everything and builds the configuration.
     pub fn build(self) -> Result<MsalConfig, ConfigError> {
         let authority_setting = self.setting("MSAL_AUTHORITY", "authority");
@@ -351,20 +391,9 @@ impl MsalConfigBuilder {
             }
         };
 
-        let redirect_setting = self.setting("MSAL_REDIRECT_URI", "redirect_uri");
-        let redirect_uri = self.redirect_uri.as_deref().ok_or(ConfigError::Missing { setting: redirect_setting })?;
-        let redirect_uri = secure_url(redirect_setting, redirect_uri)?;
-        let path = redirect_uri.path();
-        if matches!(path, "/" | SIGN_IN_PATH | SIGN_OUT_PATH) {
-            return Err(ConfigError::CallbackPath { setting: redirect_setting, path: path.to_owned() });
-        }
-        let secure_cookies = redirect_uri.scheme() == "https";
-
-        let post_logout_setting = self.setting("MSAL_POST_LOGOUT_REDIRECT_URI", "post_logout_redirect_uri");
-        let post_logout_redirect_uri = match &self.post_logout_redirect_uri {
-            Some(uri) => secure_url(post_logout_setting, uri)?,
-            None => redirect_uri.join("/").expect("the root of an absolute URL is a URL"),
-        };
+        let sign_in = self.sign_in_urls()?;
+        // Without sign-in there are no cookies to send; `Secure` costs nothing.
+        let secure_cookies = sign_in.as_ref().is_none_or(|urls| urls.redirect_uri.scheme() == "https");
 
         let cookie_setting = self.setting("MSAL_COOKIE_KEY", "cookie_key");
         let cookie_key = match &self.cookie_key {
@@ -395,7 +424,8 @@ impl MsalConfigBuilder {
             if store_keys.0.is_empty() {
                 return Err(ConfigError::RequiredFor { setting: keys_setting, because });
             }
-            if cookie_key.is_none() {
+            // Cookies carry sessions, which only sign-in makes.
+            if cookie_key.is_none() && sign_in.is_some() {
                 return Err(ConfigError::RequiredFor { setting: cookie_setting, because });
             }
         }
@@ -440,14 +470,13 @@ impl MsalConfigBuilder {
             authority,
             client_id,
             credential,
-            redirect_uri,
+            sign_in,
             cookie_key,
             token_cache,
             store_keys,
             store_timeout: self.store_timeout,
             initial_scopes,
             response_mode: self.response_mode,
-            post_logout_redirect_uri,
             secure_cookies,
             clock_skew: self.clock_skew,
             http_timeout: self.http_timeout,
@@ -570,5 +599,27 @@ mod tests {
             .build()
             .unwrap_err();
         assert_eq!(error.to_string(), "max_sessions must be greater than zero");
+    }
+
+    #[test]
+    fn a_runtime_without_sign_in_needs_no_redirect_uri_and_refuses_one() {
+        let api = || MsalConfig::builder().authority("https://idp.example").client_id("api").client_secret("s");
+        let config = api().without_sign_in().build().unwrap();
+        assert_eq!(config.callback_path(), None);
+        assert!(config.sign_in.is_none() && config.secure_cookies);
+        // Forgetting the redirect URI of an app that signs users in is still an error.
+        assert_eq!(api().build().unwrap_err().to_string(), "redirect_uri is required");
+        for (given, setting) in [
+            (api().redirect_uri("https://api.example/cb"), "redirect_uri"),
+            (api().post_logout_redirect_uri("https://api.example/"), "post_logout_redirect_uri"),
+        ] {
+            let error = given.without_sign_in().build().unwrap_err();
+            assert!(matches!(error, ConfigError::SignInSettingWithoutSignIn { setting: named } if named == setting));
+        }
+        // Redis needs the store keys, but no cookie key: without sign-in there are no sessions.
+        let redis = api().without_sign_in().token_cache("redis://127.0.0.1:6379").store_keys([[7; 32]]);
+        assert!(redis.clone().build().is_ok());
+        let error = redis.store_keys([]).build().unwrap_err();
+        assert!(error.to_string().starts_with("store_keys is required with a Redis store"), "{error}");
     }
 }

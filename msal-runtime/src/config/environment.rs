@@ -131,9 +131,9 @@ mod tests {
     fn reads_the_contract_variables() {
         let config = env(&BASE).unwrap();
         assert!(config.authority.is_entra());
-        assert_eq!(config.callback_path(), "/auth/callback");
+        assert_eq!(config.callback_path(), Some("/auth/callback"));
         assert!(config.secure_cookies);
-        assert_eq!(config.post_logout_redirect_uri.as_str(), "https://app.example/");
+        assert_eq!(config.sign_in.as_ref().unwrap().post_logout_redirect_uri.as_str(), "https://app.example/");
         assert_eq!(config.token_cache, TokenCacheSetting::Embedded(DEFAULT_STORE_PATH.into()));
         assert!(config.cookie_key.is_none());
         // The secret never shows in Debug output.

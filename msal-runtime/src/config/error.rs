@@ -116,6 +116,13 @@ pub enum ConfigError {
         /// Which key of the list, from 1.
         position: usize,
     },
+    /// A sign-in setting was given to a runtime built
+    /// [`without_sign_in`](crate::MsalConfigBuilder::without_sign_in).
+    #[error("{setting} is a sign-in setting, and this runtime was built without_sign_in()")]
+    SignInSettingWithoutSignIn {
+        /// The environment variable or builder method.
+        setting: &'static str,
+    },
     /// A setting that a choice of store needs is missing.
     #[error("{setting} is required with {because}")]
     RequiredFor {

@@ -74,14 +74,14 @@ pub struct MsalConfig {
     pub(crate) authority: Authority,
     pub(crate) client_id: String,
     pub(crate) credential: CredentialSetting,
-    pub(crate) redirect_uri: Url,
+    /// `None` for a runtime [without sign-in](crate::MsalConfigBuilder::without_sign_in).
+    pub(crate) sign_in: Option<SignInUrls>,
     pub(crate) cookie_key: Option<cookie::Key>,
     pub(crate) token_cache: TokenCacheSetting,
     pub(crate) store_keys: StoreKeyRing,
     pub(crate) store_timeout: Duration,
     pub(crate) initial_scopes: ScopeSet,
     pub(crate) response_mode: ResponseMode,
-    pub(crate) post_logout_redirect_uri: Url,
     pub(crate) secure_cookies: bool,
     pub(crate) clock_skew: Duration,
     pub(crate) http_timeout: Duration,
@@ -103,10 +103,28 @@ pub struct MsalConfig {
     pub(crate) client_capabilities: Vec<String>,
 }
 
+/// Where the provider sends the browser back to: the redirect URI (the callback is mounted at its path), and
+/// the page after sign-out.
+#[derive(Debug, Clone)]
+pub(crate) struct SignInUrls {
+    pub(crate) redirect_uri: Url,
+    pub(crate) post_logout_redirect_uri: Url,
+}
+
 impl MsalConfig {
-    /// The callback path (the path of the redirect URI).
-    pub fn callback_path(&self) -> &str {
-        self.redirect_uri.path()
+    /// The callback path (the path of the redirect URI); `None` for a runtime
+    /// [without sign-in](crate::MsalConfigBuilder::without_sign_in).
+    pub fn callback_path(&self) -> Option<&str> {
+        self.sign_in.as_ref().map(|urls| urls.redirect_uri.path())
+    }
+
+    /// The app's own origin (its redirect URI's), against which requests that may change something are checked;
+    /// an opaque origin, equal to none, for a runtime without sign-in (which has no browser sessions to guard).
+    pub(crate) fn app_origin(&self) -> url::Origin {
+        match &self.sign_in {
+            Some(urls) => urls.redirect_uri.origin(),
+            None => url::Origin::new_opaque(),
+        }
     }
 
     /// The configured authority.

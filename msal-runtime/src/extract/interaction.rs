@@ -24,6 +24,7 @@ use crate::scope::set::{Scope, ScopeSet};
 use crate::session::store::SessionRecord;
 use crate::sign_in::return_url::ReturnUrl;
 use crate::sign_in::start::{SignInRequest, sign_in_link};
+use crate::web::page::error_page;
 
 /// A session created by a consent or re-authentication less than this long ago that still lacks the
 /// scopes it was created for is a loop in the making.
@@ -125,6 +126,13 @@ impl Interaction {
 
 impl IntoResponse for Interaction {
     fn into_response(self) -> Response {
+        let Some(sign_in) = self.msal.sign_in() else {
+            // A programming error, not the user's: the app asks for a signed-in user's token of a runtime
+            // that signs no one in.
+            tracing::error!("a handler needs a signed-in user, and the runtime was built without_sign_in()");
+            let message = "This part of the app needs a signed-in user, and the app signs no one in.";
+            return error_page(StatusCode::INTERNAL_SERVER_ERROR, "The app is misconfigured", message, None);
+        };
         match self.request_kind {
             RequestKind::Fetch => self.consent_needed(),
             RequestKind::Navigation | RequestKind::FormPost => {
@@ -134,7 +142,7 @@ impl IntoResponse for Interaction {
                     claims: self.claims.as_deref(),
                     prompt: None,
                 };
-                self.msal.sign_in().redirect(&self.headers, self.return_url.clone(), &request)
+                sign_in.redirect(&self.headers, self.return_url.clone(), &request)
             }
         }
     }
@@ -228,7 +236,9 @@ async fn interaction_scopes(msal: &Msal, account: &HomeAccountId, requested: &Sc
     let same_resource = covered
         .without_reserved()
         .iter()
-        .filter(|scope| resources.contains(&resource_of(scope)) && msal.sign_in().allows(scope))
+        .filter(|scope| {
+            resources.contains(&resource_of(scope)) && msal.sign_in().is_some_and(|sign_in| sign_in.allows(scope))
+        })
         .cloned()
         .collect();
     requested.union(&same_resource)
@@ -236,7 +246,7 @@ async fn interaction_scopes(msal: &Msal, account: &HomeAccountId, requested: &Sc
 
 /// The page a form was posted from or a `fetch()` was made by, when it is on this site; else the root.
 fn referring_page(msal: &Msal, headers: &HeaderMap) -> ReturnUrl {
-    let app = msal.config().redirect_uri.origin();
+    let app = msal.config().app_origin();
     headers
         .get(REFERER)
         .and_then(|value| value.to_str().ok())

@@ -40,6 +40,7 @@ pub(crate) struct SignInFlow {
 }
 
 impl SignInFlow {
+    /// The flow of `config`'s sign-in; `None` for a runtime without sign-in.
     pub(crate) fn new(
         config: &MsalConfig,
         provider: Arc<Provider>,
@@ -48,7 +49,8 @@ impl SignInFlow {
         cookies: Cookies,
         handler_scopes: &ScopeSet,
         shared: Option<&Shared>,
-    ) -> Self {
+    ) -> Option<Self> {
+        let urls = config.sign_in.as_ref()?;
         let transactions =
             Transactions::new(cookies, config.sign_in_timeout, config.max_pending_sign_ins_per_browser.get());
         // A duplicate callback waits as long as the first one's provider calls may take.
@@ -60,20 +62,20 @@ impl SignInFlow {
         let shared_redemptions = shared.map(|shared| {
             Arc::new(SharedRedemptions::new(Arc::clone(&shared.store), Arc::clone(&shared.keys), duplicate_wait))
         });
-        let start =
-            SignInStart::new(config, provider.authorization_endpoint().clone(), handler_scopes, transactions.clone());
-        let sign_out =
-            SignOut::new(config, provider.end_session_endpoint().cloned(), Arc::clone(&sessions), cache.clone());
-        let redemption = Redemption::new(config, provider, cache, Arc::clone(&sessions));
+        let authorization_endpoint = provider.authorization_endpoint().clone();
+        let start = SignInStart::new(config, urls, authorization_endpoint, handler_scopes, transactions.clone());
+        let end_session_endpoint = provider.end_session_endpoint().cloned();
+        let sign_out = SignOut::new(config, urls, end_session_endpoint, Arc::clone(&sessions), cache.clone());
+        let redemption = Redemption::new(config, urls, provider, cache, Arc::clone(&sessions));
         let callback =
             Callback::new(transactions, Arc::clone(&once), Arc::new(redemption), sessions, shared_redemptions);
-        Self {
+        Some(Self {
             start: Arc::new(start),
             callback: Arc::new(callback),
             sign_out: Arc::new(sign_out),
             once,
-            callback_path: config.callback_path().to_owned(),
-        }
+            callback_path: urls.redirect_uri.path().to_owned(),
+        })
     }
 
     /// The bytes the server holds for sign-ins: only those whose callback came (see `once`).

@@ -14,7 +14,7 @@ use crate::cache::partition::{GrantType, Issued};
 use crate::cache::schema::AccountEntry;
 use crate::cache::token_cache::TokenCache;
 use crate::clock::unix_now;
-use crate::config::settings::{MsalConfig, ResponseMode};
+use crate::config::settings::{MsalConfig, ResponseMode, SignInUrls};
 use crate::provider::authority::IssuerMismatch;
 use crate::provider::id_token::Expect;
 use crate::provider::trust::{Provider, ResponseIssuerError};
@@ -38,17 +38,12 @@ pub(crate) struct Redemption {
 impl Redemption {
     pub(crate) fn new(
         config: &MsalConfig,
+        urls: &SignInUrls,
         provider: Arc<Provider>,
         cache: TokenCache,
         sessions: Arc<Sessions>,
     ) -> Self {
-        Self {
-            client_id: config.client_id.clone(),
-            redirect_uri: config.redirect_uri.clone(),
-            provider,
-            cache,
-            sessions,
-        }
+        Self { client_id: config.client_id.clone(), redirect_uri: urls.redirect_uri.clone(), provider, cache, sessions }
     }
 
     /// Redeems the code of a claimed sign-in and signs the user in.

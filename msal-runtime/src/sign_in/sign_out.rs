@@ -14,7 +14,7 @@ use url::Url;
 
 use crate::cache::token_cache::TokenCache;
 use crate::config::routes::SIGN_OUT_PATH;
-use crate::config::settings::MsalConfig;
+use crate::config::settings::{MsalConfig, SignInUrls};
 use crate::session::sessions::Sessions;
 use crate::web::page::{error_page, escape, page};
 use crate::web::same_origin::SameOrigin;
@@ -33,14 +33,15 @@ pub(crate) struct SignOut {
 impl SignOut {
     pub(crate) fn new(
         config: &MsalConfig,
+        urls: &SignInUrls,
         end_session_endpoint: Option<Url>,
         sessions: Arc<Sessions>,
         cache: TokenCache,
     ) -> Self {
         Self {
             client_id: config.client_id.clone(),
-            same_origin: SameOrigin::new(config.redirect_uri.origin(), config.trusted_origins.clone()),
-            post_logout_redirect_uri: config.post_logout_redirect_uri.clone(),
+            same_origin: SameOrigin::new(urls.redirect_uri.origin(), config.trusted_origins.clone()),
+            post_logout_redirect_uri: urls.post_logout_redirect_uri.clone(),
             end_session_endpoint,
             sessions,
             cache,

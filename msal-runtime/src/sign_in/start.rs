@@ -14,7 +14,7 @@ use url::Url;
 
 use crate::clock::unix_now;
 use crate::config::routes::SIGN_IN_PATH;
-use crate::config::settings::{MsalConfig, ResponseMode};
+use crate::config::settings::{MsalConfig, ResponseMode, SignInUrls};
 use crate::provider::capabilities::with_capabilities;
 use crate::random::random_token;
 use crate::scope::set::ScopeSet;
@@ -136,6 +136,7 @@ pub(crate) struct SignInStart {
 impl SignInStart {
     pub(crate) fn new(
         config: &MsalConfig,
+        urls: &SignInUrls,
         authorization_endpoint: Url,
         handler_scopes: &ScopeSet,
         transactions: Transactions,
@@ -143,7 +144,7 @@ impl SignInStart {
         let allowed_scopes = handler_scopes.union(&config.initial_scopes).union(&config.allowed_scopes);
         Self {
             client_id: config.client_id.clone(),
-            redirect_uri: config.redirect_uri.clone(),
+            redirect_uri: urls.redirect_uri.clone(),
             authorization_endpoint,
             response_mode: config.response_mode,
             entra: config.authority.is_entra(),
