@@ -169,7 +169,10 @@ impl Msal {
         let provider = Arc::new(provider);
         let opened = crate::store::open::open(&config).await.map_err(MsalError::Store)?;
         let cookie_key = config.cookie_key.clone().or(opened.cookie_key).unwrap_or_else(|| {
-            tracing::info!("MSAL_COOKIE_KEY is not set: cookies use a key made for this process only");
+            // Without sign-in there are no cookies to tell the operator about.
+            if config.sign_in.is_some() {
+                tracing::info!("MSAL_COOKIE_KEY is not set: cookies use a key made for this process only");
+            }
             cookie::Key::from(&random_bytes::<COOKIE_KEY_LEN>())
         });
         let cookies = Cookies::new(cookie_key, config.secure_cookies, config.response_mode == ResponseMode::FormPost);
