@@ -36,6 +36,20 @@ impl MsalConfig {
     }
 }
 
+impl MsalConfigBuilder {
+    /// A builder holding what the `MSAL_*` variables say ([`MsalConfig::from_env`] lists them), for settings
+    /// made in code on top; errors name the variables. A web API configured from the environment, for
+    /// example: `MsalConfigBuilder::from_env()?.without_sign_in().build()?`.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        builder_from(|name| std::env::var(name).ok())
+    }
+
+    /// [`from_env`](Self::from_env) with another source of variables.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        builder_from(lookup)
+    }
+}
+
 /// A builder holding what the `MSAL_*` variables of `lookup` say; blank values count as unset.
 fn builder_from(lookup: impl Fn(&str) -> Option<String>) -> Result<MsalConfigBuilder, ConfigError> {
     let var = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
@@ -101,6 +115,7 @@ fn builder_from(lookup: impl Fn(&str) -> Option<String>) -> Result<MsalConfigBui
 mod tests {
     use std::collections::HashMap;
 
+    use crate::config::builder::MsalConfigBuilder;
     use crate::config::error::ConfigError;
     use crate::config::settings::{DEFAULT_STORE_PATH, MsalConfig, ResponseMode, TokenCacheSetting};
     use crate::provider::credential::{ClientAuthMethod, CredentialSetting};
@@ -248,5 +263,25 @@ mod tests {
             config.credential,
             CredentialSetting::Secret { method: Some(ClientAuthMethod::ClientSecretPost), .. }
         ));
+    }
+
+    #[test]
+    fn a_web_api_takes_its_settings_from_the_environment_and_signs_no_one_in() {
+        let vars: HashMap<&str, &str> = BASE[..3].iter().copied().collect();
+        let builder = || MsalConfigBuilder::from_lookup(|name| vars.get(name).map(|v| v.to_string())).unwrap();
+        let config = builder().without_sign_in().build().unwrap();
+        assert_eq!((config.client_id.as_str(), config.callback_path()), ("11111111-2222-3333-4444-555555555555", None));
+        // Without it the redirect URI is missing, and the error names the variable.
+        assert_eq!(builder().build().unwrap_err().to_string(), "MSAL_REDIRECT_URI is required");
+        let with_redirect: HashMap<&str, &str> = BASE.iter().copied().collect();
+        let error = MsalConfigBuilder::from_lookup(|name| with_redirect.get(name).map(|v| v.to_string()))
+            .unwrap()
+            .without_sign_in()
+            .build()
+            .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "MSAL_REDIRECT_URI is a sign-in setting, and this runtime was built without_sign_in()"
+        );
     }
 }
