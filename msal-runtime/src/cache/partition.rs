@@ -264,17 +264,9 @@ pub(crate) mod tests {
 
     pub(crate) fn response(access_token: &str, scope: Option<&str>, expires_in: u64) -> TokenResponse {
         TokenResponse {
-            access_token: Secret::new(access_token),
-            token_type: Some("Bearer".into()),
-            expires_in: Some(expires_in),
-            ext_expires_in: None,
-            refresh_in: None,
             refresh_token: Some(Secret::new(format!("rt-for-{access_token}"))),
-            refresh_token_expires_in: None,
             id_token: Some(Secret::new("id-token")),
-            scope: scope.map(str::to_owned),
-            client_info: None,
-            foci: None,
+            ..TokenResponse::bearer(Secret::new(access_token), expires_in, scope.map(str::to_owned))
         }
     }
 

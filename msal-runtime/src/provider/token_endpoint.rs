@@ -105,6 +105,25 @@ pub(crate) struct TokenResponse {
 }
 
 impl TokenResponse {
+    /// A `Bearer` response with `access_token` for `scope`, valid `expires_in` seconds, and nothing else: what
+    /// tests and the `testing` feature write to a cache (adding a refresh or ID token where they need one).
+    #[cfg(any(test, feature = "testing"))]
+    pub(crate) fn bearer(access_token: Secret, expires_in: u64, scope: Option<String>) -> Self {
+        Self {
+            access_token,
+            token_type: Some("Bearer".to_owned()),
+            expires_in: Some(expires_in),
+            ext_expires_in: None,
+            refresh_in: None,
+            refresh_token: None,
+            refresh_token_expires_in: None,
+            id_token: None,
+            scope,
+            client_info: None,
+            foci: None,
+        }
+    }
+
     /// The scopes granted: the response's `scope` when present (RFC 6749 §5.1 makes it optional when equal to
     /// the request), else the requested ones.
     pub(crate) fn granted_scopes(&self, requested: &ScopeSet) -> ScopeSet {

@@ -174,18 +174,11 @@ impl TestMsal {
         let refresh_token = format!("msal-testing-refresh-token-{number}");
         self.provider.issued(refresh_token.clone(), account.home_account_id.clone());
         let scopes = ScopeSet::reserved();
+        let access_token = Secret::new(format!("msal-testing-sign-in-token-{number}"));
         let response = TokenResponse {
-            access_token: Secret::new(format!("msal-testing-sign-in-token-{number}")),
-            token_type: Some("Bearer".to_owned()),
-            expires_in: Some(3600),
-            ext_expires_in: None,
-            refresh_in: None,
             refresh_token: Some(Secret::new(refresh_token)),
-            refresh_token_expires_in: None,
             id_token: Some(Secret::new(format!("msal-testing-id-token-{number}"))),
-            scope: Some(scopes.to_scope_string()),
-            client_info: None,
-            foci: None,
+            ..TokenResponse::bearer(access_token, 3600, Some(scopes.to_scope_string()))
         };
         self.record(&account, &scopes, GrantType::AuthorizationCode, &response).await?;
         let sessions = self.msal.sessions();
@@ -209,19 +202,11 @@ impl TestMsal {
             return Err(TestingError::MalformedToken);
         }
         let account = self.identity(user)?;
-        let response = TokenResponse {
-            access_token: Secret::new(secret.as_str()),
-            token_type: Some("Bearer".to_owned()),
-            expires_in: Some(token.lifetime.as_secs()),
-            ext_expires_in: None,
-            refresh_in: None,
-            refresh_token: None,
-            refresh_token_expires_in: None,
-            id_token: None,
-            scope: Some(scopes.to_scope_string()),
-            client_info: None,
-            foci: None,
-        };
+        let response = TokenResponse::bearer(
+            Secret::new(secret.as_str()),
+            token.lifetime.as_secs(),
+            Some(scopes.to_scope_string()),
+        );
         self.record(&account, &scopes, GrantType::RefreshToken, &response).await
     }
 
